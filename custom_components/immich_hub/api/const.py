@@ -1,0 +1,65 @@
+"""Constants and name helpers of the Immich client."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+import re
+
+API_PATH = "/api"
+HEADER_API_KEY = "x-api-key"
+HEADER_CHECKSUM = "x-immich-checksum"
+HEADER_CORRELATION_ID = "x-immich-cid"
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_CHUNK_SIZE = 64 * 1024
+DEVICE_ID = "immich-hub"
+
+# Request headers an asset stream passes through to Immich (Range and conditional requests).
+STREAM_REQUEST_HEADERS = ("range", "if-range", "if-none-match", "if-modified-since")
+# Response headers an asset stream exposes to its caller.
+STREAM_RESPONSE_HEADERS = (
+    "content-type",
+    "content-length",
+    "content-range",
+    "content-disposition",
+    "etag",
+    "last-modified",
+    "accept-ranges",
+    "cache-control",
+)
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+class QueueCommand(StrEnum):
+    """Commands a job queue accepts (snake_case, as the integration uses them)."""
+
+    START = "start"
+    PAUSE = "pause"
+    RESUME = "resume"
+    EMPTY = "empty"
+    CLEAR_FAILED = "clear_failed"
+
+
+class AssetMediaSize(StrEnum):
+    """Sizes of an asset's generated image."""
+
+    THUMBNAIL = "thumbnail"
+    PREVIEW = "preview"
+    FULLSIZE = "fullsize"
+
+
+def to_snake(name: str) -> str:
+    """Turn an Immich camelCase (or kebab-case) name into snake_case."""
+    return _CAMEL_BOUNDARY.sub("_", name).replace("-", "_").lower()
+
+
+def to_camel(name: str) -> str:
+    """Turn a snake_case name into Immich's camelCase; camelCase stays as it is."""
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def to_kebab(name: str) -> str:
+    """Turn a snake_case or camelCase name into Immich's kebab-case (manual job names)."""
+    return to_snake(name).replace("_", "-")

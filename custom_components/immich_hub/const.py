@@ -1,0 +1,70 @@
+"""Constants for Immich Hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import logging
+from typing import Final
+
+DOMAIN: Final = "immich_hub"
+LOGGER = logging.getLogger(__package__)
+
+REQUEST_TIMEOUT: Final = 10.0
+"""Seconds one request to Immich may take, connect and each read included."""
+
+CONF_SERVER_INTERVAL: Final = "server_interval"
+CONF_QUEUES_INTERVAL: Final = "queues_interval"
+CONF_LIBRARY_INTERVAL: Final = "library_interval"
+CONF_IMAGE_INTERVAL: Final = "image_interval"
+CONF_SLIDESHOW_INTERVAL: Final = "slideshow_interval"
+CONF_IMAGE_SIZE: Final = "image_size"
+CONF_PAIR_PORTRAITS: Final = "pair_portraits"
+
+IMAGE_SIZE_PREVIEW: Final = "preview"
+IMAGE_SIZE_FULLSIZE: Final = "fullsize"
+
+DEFAULT_OPTIONS: Final[dict[str, int | str | bool]] = {
+    CONF_SERVER_INTERVAL: 60,
+    CONF_QUEUES_INTERVAL: 15,
+    CONF_LIBRARY_INTERVAL: 300,
+    CONF_IMAGE_INTERVAL: 60,
+    CONF_SLIDESHOW_INTERVAL: 10,
+    CONF_IMAGE_SIZE: IMAGE_SIZE_PREVIEW,
+    CONF_PAIR_PORTRAITS: False,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """A part of the integration and the API-key permissions it needs."""
+
+    key: str
+    permissions: tuple[str, ...]
+    admin_only: bool = False
+
+
+FEATURES: Final = (
+    Feature("server_sensors", ("server.about", "server.storage")),
+    Feature("server_update", ("server.about", "server.versionCheck")),
+    Feature("library_sensors", ("asset.statistics", "album.statistics", "memory.statistics")),
+    Feature(
+        "media_browser",
+        (
+            "asset.read",
+            "asset.view",
+            "asset.download",
+            "album.read",
+            "memory.read",
+            "person.read",
+            "tag.read",
+            "timeline.read",
+        ),
+    ),
+    Feature("upload", ("asset.upload", "album.read", "album.create", "albumAsset.create")),
+    Feature(
+        "album_management",
+        ("album.create", "album.update", "album.delete", "albumAsset.create", "albumAsset.delete"),
+    ),
+    Feature("server_statistics", ("server.statistics",), admin_only=True),
+    Feature("job_queues", ("queue.read", "queue.update", "job.create"), admin_only=True),
+)

@@ -1,0 +1,51 @@
+"""Runtime data of an Immich Hub config entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from homeassistant.config_entries import ConfigEntry
+
+from .api import ApiKey, ImmichClient, ServerVersion, User
+from .const import FEATURES, Feature
+
+type ImmichHubConfigEntry = ConfigEntry[ImmichHubData]
+
+
+@dataclass(slots=True)
+class ImmichHubData:
+    """What an entry knows about its server, its user and its API key."""
+
+    client: ImmichClient
+    user: User
+    api_key: ApiKey
+    server_version: ServerVersion
+    features: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Work out which features this key can serve."""
+        self.features = frozenset(
+            feature.key for feature in usable_features(self.user) if not missing(feature, self.api_key)
+        )
+
+    def has(self, feature: str) -> bool:
+        """Tell whether the key and the user's role allow a feature."""
+        return feature in self.features
+
+
+def usable_features(user: User) -> tuple[Feature, ...]:
+    """Return the features the user's role allows, whatever the key's permissions."""
+    return tuple(feature for feature in FEATURES if user.is_admin or not feature.admin_only)
+
+
+def missing(feature: Feature, api_key: ApiKey) -> list[str]:
+    """Return the permissions the key lacks for a feature."""
+    return [permission for permission in feature.permissions if not api_key.has(permission)]
+
+
+def missing_permissions(user: User, api_key: ApiKey) -> list[str]:
+    """Return every permission the key lacks for the features the user's role allows."""
+    needed = {
+        permission for feature in usable_features(user) for permission in missing(feature, api_key)
+    }
+    return sorted(needed)

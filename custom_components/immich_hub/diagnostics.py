@@ -1,0 +1,39 @@
+"""Diagnostics for Immich Hub: nothing that names the user, the key or the host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yarl import URL
+
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.core import HomeAssistant
+
+from .data import ImmichHubConfigEntry, missing_permissions
+
+TO_REDACT = {CONF_API_KEY, "unique_id", "title", "id", "user_id", "name", "email"}
+
+
+def _redact_host(url: str) -> str:
+    """Keep the scheme, port and subpath of a URL, not its host."""
+    parsed = URL(url)
+    return str(parsed.with_host("redacted")).replace("redacted", REDACTED, 1)
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: ImmichHubConfigEntry
+) -> dict[str, Any]:
+    """Return what helps to debug an entry."""
+    data = entry.runtime_data
+    return {
+        "entry": async_redact_data(
+            {**entry.as_dict(), "data": {**entry.data, CONF_URL: _redact_host(entry.data[CONF_URL])}},
+            TO_REDACT,
+        ),
+        "server_version": str(data.server_version),
+        "user": {"is_admin": data.user.is_admin},
+        "api_key": {"permissions": sorted(data.api_key.permissions)},
+        "features": sorted(data.features),
+        "missing_permissions": missing_permissions(data.user, data.api_key),
+    }

@@ -1,0 +1,59 @@
+"""Fixtures shared by the Immich Hub tests.
+
+Home Assistant puts its testing config dir first on sys.path, so the integration is imported
+here, before any test runs, to make sure ``custom_components.immich_hub`` is ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components.immich_hub  # noqa: F401
+from custom_components.immich_hub.const import DOMAIN
+from fake_immich import FakeImmich
+from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+
+API_VERSIONS = ("2.7.3", "3.0.3")
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom integrations in every test."""
+
+
+@pytest.fixture(params=API_VERSIONS)
+def api_version(request: pytest.FixtureRequest) -> str:
+    """Return the Immich API version the fake server emulates."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def immich(api_version: str, socket_enabled: None) -> AsyncGenerator[FakeImmich]:
+    """Run a fake Immich server that checks every exchange against the spec."""
+    async with FakeImmich(api_version=api_version) as server:
+        yield server
+        server.assert_no_violations()
+
+
+@pytest.fixture
+def config_entry(immich: FakeImmich) -> MockConfigEntry:
+    """Return a config entry for the fake server's admin user."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Admin @ 127.0.0.1",
+        unique_id=immich.admin_user_id,
+        data={CONF_URL: immich.url, CONF_API_KEY: immich.admin_key, CONF_VERIFY_SSL: True},
+    )
+
+
+@pytest.fixture
+async def loaded_entry(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
+    """Set up the admin entry against the fake server."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry

@@ -1,0 +1,35 @@
+"""Tests of the diagnostics download."""
+
+from __future__ import annotations
+
+import json
+
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from fake_immich import FakeImmich
+from homeassistant.core import HomeAssistant
+
+
+async def test_diagnostics_redacted(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Diagnostics hold no key, host, user name, e-mail or id."""
+    result = await get_diagnostics_for_config_entry(hass, hass_client, loaded_entry)
+
+    text = json.dumps(result)
+    user = loaded_entry.runtime_data.user
+    for secret in (immich.admin_key, "127.0.0.1", user.name, user.email, user.id):
+        assert secret not in text
+    port = immich.url.rsplit(":", 1)[1]
+    assert result["entry"]["data"]["url"] == f"http://**REDACTED**:{port}"
+    assert result == snapshot(exclude=props("entry_id", "created_at", "modified_at", "url"))
