@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
 import logging
 from pathlib import Path
 import ssl
-import subprocess
 import time
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -66,7 +71,9 @@ async def test_user_creates_entry(hass: HomeAssistant, immich: FakeImmich) -> No
     assert entry.state is ConfigEntryState.LOADED
 
 
-async def test_user_with_subpath(hass: HomeAssistant, api_version: str, socket_enabled: None) -> None:
+async def test_user_with_subpath(
+    hass: HomeAssistant, api_version: str, socket_enabled: None
+) -> None:
     """An Immich server behind a subpath is reached through it."""
     async with FakeImmich(api_version=api_version, prefix="/immich") as server:
         result = await _submit(hass, f"{server.url}/", server.user_key)
@@ -83,9 +90,7 @@ async def test_user_with_subpath(hass: HomeAssistant, api_version: str, socket_e
     "url",
     ["127.0.0.1:2283", "photos.example.org", "ftp://127.0.0.1", "http://", "http://a:b@127.0.0.1"],
 )
-async def test_user_invalid_url(
-    hass: HomeAssistant, immich: FakeImmich, url: str
-) -> None:
+async def test_user_invalid_url(hass: HomeAssistant, immich: FakeImmich, url: str) -> None:
     """A URL without an http(s) scheme and host is refused before anything is sent."""
     result = await _submit(hass, url, immich.admin_key)
 
@@ -148,17 +153,33 @@ async def test_user_server_never_answers(
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Make a self-signed certificate for 127.0.0.1."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
     )
-    return cert, key
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
 
 
 @pytest.mark.parametrize("verify_ssl", [True, False])
@@ -232,7 +253,9 @@ async def test_user_limited_key_confirms_missing_permissions(
     assert result["result"].unique_id == immich.user_user_id
 
 
-async def test_reauth(hass: HomeAssistant, immich: FakeImmich, config_entry: MockConfigEntry) -> None:
+async def test_reauth(
+    hass: HomeAssistant, immich: FakeImmich, config_entry: MockConfigEntry
+) -> None:
     """A new key of the same user replaces the old one."""
     config_entry.add_to_hass(hass)
     new_key = immich.add_key(immich.admin_user_id, ["all"])

@@ -25,7 +25,9 @@ class ImmichHubData:
     def __post_init__(self) -> None:
         """Work out which features this key can serve."""
         self.features = frozenset(
-            feature.key for feature in usable_features(self.user) if not missing(feature, self.api_key)
+            feature.key
+            for feature in usable_features(self.user)
+            if not missing(feature, self.api_key)
         )
 
     def has(self, feature: str) -> bool:

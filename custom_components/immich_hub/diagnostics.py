@@ -28,7 +28,10 @@ async def async_get_config_entry_diagnostics(
     data = entry.runtime_data
     return {
         "entry": async_redact_data(
-            {**entry.as_dict(), "data": {**entry.data, CONF_URL: _redact_host(entry.data[CONF_URL])}},
+            {
+                **entry.as_dict(),
+                "data": {**entry.data, CONF_URL: _redact_host(entry.data[CONF_URL])},
+            },
             TO_REDACT,
         ),
         "server_version": str(data.server_version),
