@@ -21,13 +21,16 @@ SUPPORTED_VERSIONS: Final = ("2.7.3", "3.0.3")
 type Validator = Callable[[Any], list[str] | None]
 type Schema = Mapping[str, Any]
 
-_UUID_RE: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID_RE: Final = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 # Loose ISO 8601: Immich's clients send both "Z" and offsets, with or without fractions.
 _DATETIME_RE: Final = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
 _DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+$")
+UNKNOWN_PROPERTY: Final = "is not a declared property"
 _FORMATS: Final[dict[str, re.Pattern[str]]] = {
     "uuid": _UUID_RE,
     "date-time": _DATETIME_RE,
@@ -39,7 +42,9 @@ _FORMATS: Final[dict[str, re.Pattern[str]]] = {
 def spec_path(version: str) -> Path:
     """Return the path of the spec file for an API version."""
     if version not in SUPPORTED_VERSIONS:
-        raise ValueError(f"unsupported Immich API version {version!r}; use one of {SUPPORTED_VERSIONS}")
+        raise ValueError(
+            f"unsupported Immich API version {version!r}; use one of {SUPPORTED_VERSIONS}"
+        )
     return SPEC_DIR / f"immich-openapi-{version}.json"
 
 
@@ -77,9 +82,12 @@ def _prefix(errors: list[str], key: str) -> list[str]:
 class SchemaCompiler:
     """Compile OpenAPI schemas (with `$ref`s into one document) into validator closures."""
 
-    def __init__(self, document: Mapping[str, Any]) -> None:
+    def __init__(self, document: Mapping[str, Any], *, strict: bool = False) -> None:
         self._document = document
         self._refs: dict[str, Validator] = {}
+        # Strict (for requests): properties a schema does not declare are reported, since a
+        # client sending them speaks another dialect (e.g. `deviceId` to Immich 3).
+        self._strict = strict
 
     def resolve(self, ref: str) -> Schema:
         """Resolve a local JSON pointer such as `#/components/schemas/AssetResponseDto`."""
@@ -263,13 +271,13 @@ class SchemaCompiler:
         return check
 
     def _object_check(self, schema: Schema) -> Validator:
-        properties = {
-            name: self.compile(sub) for name, sub in schema.get("properties", {}).items()
-        }
+        properties = {name: self.compile(sub) for name, sub in schema.get("properties", {}).items()}
         required = tuple(schema.get("required", ()))
         extra = schema.get("additionalProperties", True)
         extra_validator = self.compile(extra) if isinstance(extra, dict) and extra else None
-        forbid_extra = extra is False
+        forbid_extra = extra is False or (
+            self._strict and "additionalProperties" not in schema and "properties" in schema
+        )
 
         def check(value: Any) -> list[str] | None:
             if not isinstance(value, dict):
@@ -279,7 +287,7 @@ class SchemaCompiler:
                 validator = properties.get(name)
                 if validator is None:
                     if forbid_extra:
-                        errors.append(f".{name}: is not allowed")
+                        errors.append(f".{name}: {UNKNOWN_PROPERTY}")
                         continue
                     validator = extra_validator
                     if validator is None:
@@ -310,7 +318,7 @@ class Operation:
     method: str
     template: str
     operation_id: str
-    raw: Mapping[str, Any]
+    raw: Mapping[str, Any] = field(repr=False)
     parameters: list[Parameter]
     public: bool
     permission: str | None
@@ -343,6 +351,7 @@ class Spec:
         self.document = document
         self.version: str = document["info"]["version"]
         self.compiler = SchemaCompiler(document)
+        self.request_compiler = SchemaCompiler(document, strict=True)
         self.schemas: dict[str, Any] = document["components"]["schemas"]
         self.operations: dict[tuple[str, str], Operation] = {}
         self._static: dict[str, str] = {}
@@ -373,7 +382,7 @@ class Spec:
                 location=p["in"],
                 required=bool(p.get("required")),
                 schema=p.get("schema", {}),
-                validator=self.compiler.compile(p.get("schema", {})),
+                validator=self.request_compiler.compile(p.get("schema", {})),
             )
             for p in raw.get("parameters", [])
         ]
@@ -400,7 +409,7 @@ class Spec:
             admin_only=bool(raw.get("x-immich-admin-only")),
             body_required=bool(body.get("required")),
             body_content={
-                ctype: self.compiler.compile(media.get("schema", {}))
+                ctype: self.request_compiler.compile(media.get("schema", {}))
                 for ctype, media in content.items()
             },
             body_schemas={ctype: media.get("schema", {}) for ctype, media in content.items()},

@@ -1,0 +1,1108 @@
+"""Endpoint handlers of the fake Immich server, keyed by the spec's operationId.
+
+Handlers see already authenticated and validated input (`Context`); they raise `ApiError` for
+the errors Immich itself would answer, with Immich's wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+import hashlib
+import io
+import re
+from typing import Any, Final
+
+from aiohttp import BodyPartReader, web
+from PIL import Image
+
+from .dto import Dto, iso
+from .errors import ApiError, validation_error
+from .library import Album, Asset, Library, Memory, checksum_of
+from .server import Context, Handler, empty_response, json_response
+
+CHUNK: Final = 64 * 1024
+MAX_KEPT_UPLOAD: Final = 32 * 1024 * 1024
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*operation_ids: str) -> Callable[[Handler], Handler]:
+    """Register a handler for operationIds."""
+
+    def register(func: Handler) -> Handler:
+        for operation_id in operation_ids:
+            HANDLERS[operation_id] = func
+        return func
+
+    return register
+
+
+def dto(ctx: Context) -> Dto:
+    """Return the DTO builder of the request's dialect."""
+    return Dto(ctx.library, ctx.server.api_version)
+
+
+def no_access(permission: str) -> ApiError:
+    """Immich's answer to an unknown id or one the user may not use (a 400, not a 404)."""
+    return ApiError(400, f"Not found or no {permission} access")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Parse an ISO 8601 timestamp or date into an aware datetime."""
+    if not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise validation_error([("date", f"{value!r} is not a valid date")]) from err
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def human_size(size: float) -> str:
+    """Format bytes as Immich does ("1.8 TiB")."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def readable_asset(ctx: Context, asset_id: str, permission: str = "asset.read") -> Asset:
+    """Return an asset the user may read, or raise Immich's 400."""
+    asset = ctx.library.assets.get(asset_id)
+    if asset is None or not ctx.library.can_read_asset(ctx.auth_user.id, asset):
+        raise no_access(permission)
+    return asset
+
+
+def readable_album(ctx: Context, album_id: str, permission: str = "album.read") -> Album:
+    """Return an album the user owns or that is shared with them."""
+    album = ctx.library.albums.get(album_id)
+    user_id = ctx.auth_user.id
+    if album is None or (album.owner_id != user_id and user_id not in album.shared_with):
+        raise no_access(permission)
+    return album
+
+
+def owned_album(ctx: Context, album_id: str, permission: str) -> Album:
+    """Return an album the user owns."""
+    album = ctx.library.albums.get(album_id)
+    if album is None or album.owner_id != ctx.auth_user.id:
+        raise no_access(permission)
+    return album
+
+
+def sample_value(schema: dict[str, Any], name: str) -> Any:
+    """Give a plausible value for a spec property (used to fill flag/config DTOs)."""
+    kind = schema.get("type")
+    if kind == "boolean":
+        return name not in {"oauth", "oauthAutoLaunch", "email", "configFile", "maintenanceMode",
+                            "publicUsers", "importFaces"}  # fmt: skip
+    if kind == "integer":
+        return {"trashDays": 30, "userDeleteDelay": 7, "minFaces": 3}.get(name, 0)
+    if kind == "string":
+        return {"oauthButtonText": "Login with OAuth"}.get(name, "")
+    return None
+
+
+def fill_from_schema(ctx: Context, name: str) -> dict[str, Any]:
+    """Build a flat DTO with every declared property of a schema."""
+    schema = ctx.server.spec.schema(name)
+    return {prop: sample_value(sub, prop) for prop, sub in schema.get("properties", {}).items()}
+
+
+# --- users and server -----------------------------------------------------------------------------
+
+
+@handles("getMyUser")
+async def get_my_user(ctx: Context) -> web.StreamResponse:
+    """GET /users/me."""
+    return json_response(dto(ctx).user_admin(ctx.auth_user))
+
+
+@handles("getMyApiKey")
+async def get_my_api_key(ctx: Context) -> web.StreamResponse:
+    """GET /api-keys/me."""
+    assert ctx.key is not None
+    return json_response(dto(ctx).api_key(ctx.key))
+
+
+@handles("pingServer")
+async def ping(ctx: Context) -> web.StreamResponse:
+    """GET /server/ping."""
+    return json_response({"res": "pong"})
+
+
+@handles("getServerVersion")
+async def server_version(ctx: Context) -> web.StreamResponse:
+    """GET /server/version."""
+    major, minor, patch = ctx.server.server_version
+    body: dict[str, Any] = {"major": major, "minor": minor, "patch": patch}
+    if "prerelease" in ctx.server.spec.schema("ServerVersionResponseDto").get("properties", {}):
+        body["prerelease"] = None
+    return json_response(body)
+
+
+@handles("getAboutInfo")
+async def about(ctx: Context) -> web.StreamResponse:
+    """GET /server/about."""
+    version = "v{}.{}.{}".format(*ctx.server.server_version)
+    return json_response(
+        {
+            "build": "1234567890",
+            "buildImage": version,
+            "buildImageUrl": f"https://github.com/immich-app/immich/pkgs/container/immich-server?tag={version}",
+            "buildUrl": "https://github.com/immich-app/immich/actions/runs/1234567890",
+            "exiftool": "13.00",
+            "ffmpeg": "7.0.2-7",
+            "imagemagick": "7.1.1-47",
+            "libvips": "8.16.1",
+            "licensed": False,
+            "nodejs": "v22.18.0",
+            "repository": "immich-app/immich",
+            "repositoryUrl": "https://github.com/immich-app/immich",
+            "sourceCommit": "0123456789abcdef0123456789abcdef01234567",
+            "sourceRef": version,
+            "sourceUrl": f"https://github.com/immich-app/immich/commit/{version}",
+            "version": version,
+            "versionUrl": f"https://github.com/immich-app/immich/releases/tag/{version}",
+        }
+    )
+
+
+@handles("getServerFeatures")
+async def features(ctx: Context) -> web.StreamResponse:
+    """GET /server/features: smart search and face recognition on, OAuth and e-mail off."""
+    return json_response(fill_from_schema(ctx, "ServerFeaturesDto"))
+
+
+@handles("getServerConfig")
+async def server_config(ctx: Context) -> web.StreamResponse:
+    """GET /server/config."""
+    body = fill_from_schema(ctx, "ServerConfigDto")
+    body.update({"isInitialized": True, "isOnboarded": True, "externalDomain": ""})
+    return json_response(body)
+
+
+@handles("getStorage")
+async def storage(ctx: Context) -> web.StreamResponse:
+    """GET /server/storage."""
+    lib = ctx.library
+    size, used = lib.disk_size, lib.disk_used
+    return json_response(
+        {
+            "diskAvailable": human_size(size - used),
+            "diskAvailableRaw": size - used,
+            "diskSize": human_size(size),
+            "diskSizeRaw": size,
+            "diskUsagePercentage": round(used / size * 100, 2),
+            "diskUse": human_size(used),
+            "diskUseRaw": used,
+        }
+    )
+
+
+@handles("getServerStatistics")
+async def statistics(ctx: Context) -> web.StreamResponse:
+    """GET /server/statistics (admin): totals and usage per user."""
+    lib = ctx.library
+    per_user = []
+    for user in lib.users.values():
+        assets = lib.owned_assets(user.id)
+        photos = [a for a in assets if a.is_image]
+        videos = [a for a in assets if not a.is_image]
+        per_user.append(
+            {
+                "photos": len(photos),
+                "quotaSizeInBytes": user.quota_size,
+                "usage": sum(a.size for a in assets),
+                "usagePhotos": sum(a.size for a in photos),
+                "usageVideos": sum(a.size for a in videos),
+                "userId": user.id,
+                "userName": user.name,
+                "videos": len(videos),
+            }
+        )
+    totals = {
+        k: sum(u[k] for u in per_user)
+        for k in ("photos", "videos", "usage", "usagePhotos", "usageVideos")
+    }
+    return json_response({**totals, "usageByUser": per_user})
+
+
+@handles("getVersionCheck")
+async def version_check(ctx: Context) -> web.StreamResponse:
+    """GET /server/version-check: the latest release Immich knows of."""
+    checked = datetime.combine(ctx.library.today, datetime.min.time(), UTC)
+    return json_response({"checkedAt": iso(checked), "releaseVersion": ctx.library.release_version})
+
+
+# --- queues and jobs ------------------------------------------------------------------------------
+
+
+def _queue_names(ctx: Context) -> list[str]:
+    return ctx.server.spec.enum("QueueName")
+
+
+def _queue(ctx: Context, name: str) -> dict[str, Any]:
+    queue = ctx.library.queues[name]
+    return {"isPaused": queue.is_paused, "name": name, "statistics": queue.counts()}
+
+
+def _queue_legacy(ctx: Context, name: str) -> dict[str, Any]:
+    queue = ctx.library.queues[name]
+    return {
+        "jobCounts": queue.counts(),
+        "queueStatus": {"isActive": queue.active > 0, "isPaused": queue.is_paused},
+    }
+
+
+@handles("getQueues")
+async def get_queues(ctx: Context) -> web.StreamResponse:
+    """GET /queues."""
+    return json_response([_queue(ctx, name) for name in _queue_names(ctx)])
+
+
+@handles("getQueue")
+async def get_queue(ctx: Context) -> web.StreamResponse:
+    """GET /queues/{name}."""
+    return json_response(_queue(ctx, ctx.params["name"]))
+
+
+@handles("updateQueue")
+async def update_queue(ctx: Context) -> web.StreamResponse:
+    """PUT /queues/{name}: pause or resume."""
+    queue = ctx.library.queues[ctx.params["name"]]
+    if isinstance(ctx.body, dict) and "isPaused" in ctx.body:
+        queue.is_paused = bool(ctx.body["isPaused"])
+    return json_response(_queue(ctx, queue.name))
+
+
+@handles("emptyQueue")
+async def empty_queue(ctx: Context) -> web.StreamResponse:
+    """DELETE /queues/{name}/jobs: drop waiting jobs (and failed ones if asked)."""
+    queue = ctx.library.queues[ctx.params["name"]]
+    queue.waiting = queue.delayed = 0
+    if isinstance(ctx.body, dict) and ctx.body.get("failed"):
+        queue.failed = 0
+    return empty_response()
+
+
+@handles("getQueueJobs")
+async def queue_jobs(ctx: Context) -> web.StreamResponse:
+    """GET /queues/{name}/jobs: the fake keeps no individual jobs."""
+    return json_response([])
+
+
+@handles("getQueuesLegacy")
+async def get_jobs(ctx: Context) -> web.StreamResponse:
+    """GET /jobs (deprecated): every queue by name."""
+    names = ctx.server.spec.schema("QueuesResponseLegacyDto").get("properties", {})
+    return json_response({name: _queue_legacy(ctx, name) for name in names})
+
+
+@handles("runQueueCommandLegacy")
+async def run_queue_command(ctx: Context) -> web.StreamResponse:
+    """PUT /jobs/{name}: start, pause, resume, empty or clear-failed."""
+    queue = ctx.library.queues[ctx.params["name"]]
+    command = ctx.body["command"]
+    force = bool(ctx.body.get("force"))
+    if command == "start":
+        if queue.active and not force:
+            raise ApiError(400, f"Job is already running: {queue.name}")
+        queue.waiting += 25 if force else 5
+    elif command == "pause":
+        queue.is_paused = True
+    elif command == "resume":
+        queue.is_paused = False
+    elif command == "empty":
+        queue.waiting = queue.delayed = 0
+    elif command == "clear-failed":
+        queue.failed = 0
+    return json_response(_queue_legacy(ctx, queue.name))
+
+
+@handles("createJob")
+async def create_job(ctx: Context) -> web.StreamResponse:
+    """POST /jobs: queue a manual job."""
+    ctx.library.queues[next(iter(ctx.library.queues))].waiting += 1
+    return empty_response()
+
+
+# --- albums ---------------------------------------------------------------------------------------
+
+
+@handles("getAllAlbums")
+async def get_albums(ctx: Context) -> web.StreamResponse:
+    """GET /albums.
+
+    2.x: `shared` true = albums shared by or with the user, false = owned and not shared,
+    absent = owned albums only. 3.x: `isOwned`/`isShared` filter all accessible albums.
+    """
+    lib, query, user_id = ctx.library, ctx.query, ctx.auth_user.id
+    visible = lib.albums_visible_to(user_id)
+    if not ctx.server.api_version.startswith("2."):
+        albums = visible
+        if "isOwned" in query:
+            albums = [a for a in albums if (a.owner_id == user_id) == query["isOwned"]]
+        if "isShared" in query:
+            albums = [a for a in albums if bool(a.shared_with) == query["isShared"]]
+        if "name" in query:
+            albums = [a for a in albums if a.name == query["name"]]
+        if "id" in query:
+            albums = [a for a in albums if a.id == query["id"]]
+    elif query.get("shared") is True:
+        albums = [a for a in visible if a.shared_with]
+    elif query.get("shared") is False:
+        albums = [a for a in visible if a.owner_id == user_id and not a.shared_with]
+    else:
+        albums = [a for a in visible if a.owner_id == user_id]
+    if "assetId" in query:
+        albums = [a for a in albums if query["assetId"] in a.asset_ids]
+    builder = dto(ctx)
+    return json_response([builder.album(a) for a in albums])
+
+
+@handles("getAlbumStatistics")
+async def album_statistics(ctx: Context) -> web.StreamResponse:
+    """GET /albums/statistics."""
+    user_id = ctx.auth_user.id
+    visible = ctx.library.albums_visible_to(user_id)
+    owned = [a for a in visible if a.owner_id == user_id]
+    return json_response(
+        {
+            "owned": len(owned),
+            "shared": len([a for a in visible if a.shared_with]),
+            "notShared": len([a for a in owned if not a.shared_with]),
+        }
+    )
+
+
+@handles("createAlbum")
+async def create_album(ctx: Context) -> web.StreamResponse:
+    """POST /albums."""
+    body, lib, user = ctx.body, ctx.library, ctx.auth_user
+    album = lib.create_album(user.id, body["albumName"], body.get("description", ""))
+    for asset_id in body.get("assetIds", []):
+        asset = lib.assets.get(asset_id)
+        if asset is not None and lib.can_read_asset(user.id, asset):
+            album.asset_ids[asset_id] = None
+    for album_user in body.get("albumUsers", []):
+        if album_user["userId"] not in lib.users:
+            raise ApiError(400, "User not found")
+        album.shared_with[album_user["userId"]] = album_user.get("role", "editor")
+    album.thumbnail_id = next(iter(album.asset_ids), None)
+    return json_response(dto(ctx).album(album, with_assets=True), status=201)
+
+
+@handles("getAlbumInfo")
+async def get_album(ctx: Context) -> web.StreamResponse:
+    """GET /albums/{id} (2.x lists the assets unless `withoutAssets=true`)."""
+    album = readable_album(ctx, ctx.params["id"])
+    with_assets = not ctx.query.get("withoutAssets", False)
+    return json_response(dto(ctx).album(album, with_assets=with_assets))
+
+
+@handles("updateAlbumInfo")
+async def update_album(ctx: Context) -> web.StreamResponse:
+    """PATCH /albums/{id}."""
+    album = owned_album(ctx, ctx.params["id"], "album.update")
+    body = ctx.body
+    if "albumName" in body:
+        album.name = body["albumName"]
+    if "description" in body:
+        album.description = body["description"] or ""
+    if "albumThumbnailAssetId" in body:
+        if body["albumThumbnailAssetId"] not in album.asset_ids:
+            raise ApiError(400, "Invalid album thumbnail")
+        album.thumbnail_id = body["albumThumbnailAssetId"]
+    if "isActivityEnabled" in body:
+        album.is_activity_enabled = body["isActivityEnabled"]
+    if "order" in body:
+        album.order = body["order"]
+    album.updated_at = ctx.library.now()
+    return json_response(dto(ctx).album(album))
+
+
+@handles("deleteAlbum")
+async def delete_album(ctx: Context) -> web.StreamResponse:
+    """DELETE /albums/{id}."""
+    album = owned_album(ctx, ctx.params["id"], "album.delete")
+    del ctx.library.albums[album.id]
+    return empty_response()
+
+
+@handles("addAssetsToAlbum")
+async def add_to_album(ctx: Context) -> web.StreamResponse:
+    """PUT /albums/{id}/assets: one result per id."""
+    lib, user_id = ctx.library, ctx.auth_user.id
+    album = lib.albums.get(ctx.params["id"])
+    if album is None or not (
+        album.owner_id == user_id or album.shared_with.get(user_id) == "editor"
+    ):
+        raise no_access("albumAsset.create")
+    results = []
+    for asset_id in ctx.body["ids"]:
+        asset = lib.assets.get(asset_id)
+        if asset_id in album.asset_ids:
+            results.append({"id": asset_id, "success": False, "error": "duplicate"})
+        elif asset is None:
+            results.append({"id": asset_id, "success": False, "error": "not_found"})
+        elif not lib.can_read_asset(user_id, asset):
+            results.append({"id": asset_id, "success": False, "error": "no_permission"})
+        else:
+            album.asset_ids[asset_id] = None
+            results.append({"id": asset_id, "success": True})
+    if any(r["success"] for r in results):
+        album.updated_at = lib.now()
+        album.thumbnail_id = album.thumbnail_id or next(iter(album.asset_ids), None)
+    return json_response(results)
+
+
+@handles("removeAssetFromAlbum")
+async def remove_from_album(ctx: Context) -> web.StreamResponse:
+    """DELETE /albums/{id}/assets: one result per id."""
+    lib, user_id = ctx.library, ctx.auth_user.id
+    album = readable_album(ctx, ctx.params["id"], "albumAsset.delete")
+    results = []
+    for asset_id in ctx.body["ids"]:
+        asset = lib.assets.get(asset_id)
+        if asset_id not in album.asset_ids:
+            results.append({"id": asset_id, "success": False, "error": "not_found"})
+        elif album.owner_id != user_id and (asset is None or asset.owner_id != user_id):
+            results.append({"id": asset_id, "success": False, "error": "no_permission"})
+        else:
+            del album.asset_ids[asset_id]
+            results.append({"id": asset_id, "success": True})
+    if any(r["success"] for r in results):
+        album.updated_at = lib.now()
+        if album.thumbnail_id not in album.asset_ids:
+            album.thumbnail_id = next(iter(album.asset_ids), None)
+    return json_response(results)
+
+
+# --- assets ---------------------------------------------------------------------------------------
+
+
+@handles("getAssetStatistics")
+async def asset_statistics(ctx: Context) -> web.StreamResponse:
+    """GET /assets/statistics."""
+    query = ctx.query
+    assets = [a for a in ctx.library.assets.values() if a.owner_id == ctx.auth_user.id]
+    assets = [a for a in assets if a.is_trashed == query.get("isTrashed", False)]
+    if "isFavorite" in query:
+        assets = [a for a in assets if a.is_favorite == query["isFavorite"]]
+    if "visibility" in query:
+        assets = [a for a in assets if a.visibility == query["visibility"]]
+    images = sum(1 for a in assets if a.is_image)
+    return json_response({"images": images, "videos": len(assets) - images, "total": len(assets)})
+
+
+@handles("getAssetInfo")
+async def get_asset(ctx: Context) -> web.StreamResponse:
+    """GET /assets/{id}."""
+    asset = readable_asset(ctx, ctx.params["id"])
+    body = dto(ctx).asset(asset, with_exif=True, with_people=True, with_tags=True, with_owner=True)
+    return json_response(body)
+
+
+@handles("updateAsset")
+async def update_asset(ctx: Context) -> web.StreamResponse:
+    """PUT /assets/{id}."""
+    asset = ctx.library.assets.get(ctx.params["id"])
+    if asset is None or asset.owner_id != ctx.auth_user.id:
+        raise no_access("asset.update")
+    body = ctx.body
+    for field_name, attr in (("isFavorite", "is_favorite"), ("visibility", "visibility"),
+                             ("rating", "rating"), ("latitude", "latitude"), ("longitude", "longitude")):  # fmt: skip
+        if field_name in body:
+            setattr(asset, attr, body[field_name])
+    if "description" in body:
+        asset.description = body["description"]
+    if "dateTimeOriginal" in body:
+        taken = parse_time(body["dateTimeOriginal"])
+        if taken is not None:
+            asset.taken_at = taken
+    asset.updated_at = ctx.library.now()
+    return json_response(dto(ctx).asset(asset, with_exif=True, with_tags=True, with_owner=True))
+
+
+@handles("getRandom")
+async def random_assets(ctx: Context) -> web.StreamResponse:
+    """GET /assets/random (2.x only, deprecated)."""
+    count = int(ctx.query.get("count", 1))
+    pool = [a for a in ctx.library.owned_assets(ctx.auth_user.id) if a.visibility == "timeline"]
+    picked = ctx.library.rng.sample(pool, min(count, len(pool)))
+    builder = dto(ctx)
+    return json_response([builder.asset(a, with_exif=True) for a in picked])
+
+
+def _etag(asset: Asset, variant: str) -> str:
+    return (
+        '"'
+        + hashlib.sha1(f"{asset.id}:{variant}".encode(), usedforsecurity=False).hexdigest()[:16]
+        + '"'
+    )
+
+
+async def binary_response(
+    ctx: Context,
+    data: bytes,
+    content_type: str,
+    *,
+    etag: str,
+    last_modified: datetime,
+    filename: str | None = None,
+) -> web.StreamResponse:
+    """Stream bytes with caching headers and single-range support (206/416)."""
+    request = ctx.request
+    headers = {
+        "ETag": etag,
+        "Last-Modified": last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=86400, no-transform",
+    }
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    total = len(data)
+    start, end = 0, total - 1
+    status = 200
+    range_header = request.headers.get("Range")
+    if range_header:
+        parsed = _parse_range(range_header, total)
+        if parsed is None:
+            return web.Response(
+                status=416, headers={**headers, "Content-Range": f"bytes */{total}"}
+            )
+        start, end = parsed
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{total}"
+    response = web.StreamResponse(status=status, headers=headers)
+    response.content_type = content_type
+    response.content_length = end - start + 1
+    await response.prepare(request)
+    view = memoryview(data)
+    for offset in range(start, end + 1, CHUNK):
+        await response.write(bytes(view[offset : min(offset + CHUNK, end + 1)]))
+    await response.write_eof()
+    return response
+
+
+def _parse_range(header: str, total: int) -> tuple[int, int] | None:
+    """Parse a single `bytes=` range; None when it cannot be satisfied."""
+    found = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header)
+    if not found or total == 0:
+        return None
+    first, last = found.groups()
+    if not first and not last:
+        return None
+    if not first:
+        length = int(last)
+        if length == 0:
+            return None
+        return max(0, total - length), total - 1
+    start = int(first)
+    end = min(int(last), total - 1) if last else total - 1
+    if start >= total or end < start:
+        return None
+    return start, end
+
+
+@handles("viewAsset")
+async def view_asset(ctx: Context) -> web.StreamResponse:
+    """GET /assets/{id}/thumbnail?size=thumbnail|preview|fullsize|original."""
+    asset = readable_asset(ctx, ctx.params["id"], "asset.view")
+    size = ctx.query.get("size", "thumbnail")
+    lib = ctx.library
+    if size == "original":
+        data, ctype = lib.media.original(asset.payload), asset.mime
+    else:
+        data, ctype = lib.media.sized(asset.payload, size), "image/jpeg"
+    return await binary_response(
+        ctx, data, ctype, etag=_etag(asset, size), last_modified=asset.modified_at
+    )
+
+
+@handles("downloadAsset")
+async def download_asset(ctx: Context) -> web.StreamResponse:
+    """GET /assets/{id}/original."""
+    asset = readable_asset(ctx, ctx.params["id"], "asset.download")
+    data = ctx.library.media.original(asset.payload)
+    return await binary_response(
+        ctx, data, asset.mime, etag=_etag(asset, "original"), last_modified=asset.modified_at,
+        filename=asset.file_name,
+    )  # fmt: skip
+
+
+@handles("playAssetVideo")
+async def play_video(ctx: Context) -> web.StreamResponse:
+    """GET /assets/{id}/video/playback."""
+    asset = readable_asset(ctx, ctx.params["id"], "asset.view")
+    if asset.is_image:
+        raise ApiError(400, "Asset is not a video")
+    data = ctx.library.media.original(asset.payload)
+    return await binary_response(
+        ctx, data, "video/mp4", etag=_etag(asset, "video"), last_modified=asset.modified_at
+    )
+
+
+def _find_checksum(lib: Library, owner_id: str, checksum: str) -> str | None:
+    """Find an owner's asset by checksum (base64 or hex SHA-1)."""
+    if re.fullmatch(r"[0-9a-fA-F]{40}", checksum):
+        import base64
+
+        checksum = base64.b64encode(bytes.fromhex(checksum)).decode()
+    found = lib.checksums.get((owner_id, checksum))
+    if found is None:
+        # Seeded assets hash their original lazily; hash them now.
+        for asset in lib.assets.values():
+            if asset.owner_id == owner_id and asset.checksum is None:
+                lib.checksum(asset)
+        found = lib.checksums.get((owner_id, checksum))
+    return found if found in lib.assets else None
+
+
+@handles("checkBulkUpload")
+async def bulk_upload_check(ctx: Context) -> web.StreamResponse:
+    """POST /assets/bulk-upload-check."""
+    results = []
+    for item in ctx.body["assets"]:
+        existing = _find_checksum(ctx.library, ctx.auth_user.id, item["checksum"])
+        if existing is None:
+            results.append({"action": "accept", "id": item["id"]})
+        else:
+            asset = ctx.library.assets[existing]
+            results.append({"action": "reject", "id": item["id"], "assetId": existing,
+                            "isTrashed": asset.is_trashed, "reason": "duplicate"})  # fmt: skip
+    return json_response({"results": results})
+
+
+@handles("uploadAsset")
+async def upload_asset(ctx: Context) -> web.StreamResponse:
+    """POST /assets (multipart): stream `assetData`, hash it, create or report a duplicate."""
+    request = ctx.request
+    if not request.content_type.startswith("multipart/form-data"):
+        ctx.server.violation(
+            f"POST {ctx.path}: upload must be multipart/form-data, got {request.content_type}"
+        )
+        raise validation_error([("body", "must be multipart/form-data")])
+    schema = ctx.server.spec.compiler.resolve("#/components/schemas/AssetMediaCreateDto")
+    properties: dict[str, Any] = schema.get("properties", {})
+    fields: dict[str, str] = {}
+    digest = hashlib.sha1(usedforsecurity=False)
+    kept = io.BytesIO()
+    size = 0
+    file_name: str | None = None
+    file_type = "application/octet-stream"
+    reader = await request.multipart()
+    problems: list[tuple[str, str]] = []
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            problems.append(("body", "nested multipart is not accepted"))
+            continue
+        name = part.name or ""
+        if name not in properties:
+            problems.append((name, "is not a field of AssetMediaCreateDto"))
+        if part.filename is not None:
+            if name == "assetData":
+                file_name = part.filename
+                file_type = part.headers.get("Content-Type", file_type)
+            while chunk := await part.read_chunk(CHUNK):
+                if name == "assetData":
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if size <= MAX_KEPT_UPLOAD:
+                        kept.write(chunk)
+        else:
+            fields[name] = await part.text()
+    if file_name is None:
+        problems.append(("assetData", "is required"))
+    for required in schema.get("required", []):
+        if required != "assetData" and required not in fields:
+            problems.append((required, "is required"))
+    compiler = ctx.server.spec.request_compiler
+    for name, raw in fields.items():
+        prop = properties.get(name)
+        if prop is None:
+            continue
+        value: Any = raw
+        kind = ctx.server._resolve(prop).get("type")  # noqa: SLF001
+        if kind in ("integer", "number", "boolean"):
+            value = ctx.server._coerce(prop, raw)  # noqa: SLF001
+        if kind == "array" or prop.get("format") == "binary":
+            continue
+        for error in compiler.compile(prop)(value) or []:
+            problems.append((name, error))
+    if problems:
+        listing = "; ".join(f"{p} {m}" for p, m in problems)
+        ctx.server.violation(f"POST {ctx.path}: invalid upload for uploadAsset: {listing}")
+        raise validation_error(problems)
+
+    lib, owner = ctx.library, ctx.auth_user
+    checksum = checksum_of(b"")  # placeholder type for mypy; replaced below
+    checksum = __import__("base64").b64encode(digest.digest()).decode()
+    existing = _find_checksum(lib, owner.id, checksum)
+    if existing is not None:
+        return json_response({"id": existing, "status": "duplicate"}, status=200)
+    data = kept.getvalue() if size <= MAX_KEPT_UPLOAD else b""
+    taken = parse_time(fields.get("fileCreatedAt")) or lib.now()
+    name = fields.get("filename") or file_name or "upload.bin"
+    is_video = file_type.startswith("video/") or name.lower().endswith(
+        (".mp4", ".mov", ".m4v", ".webm")
+    )
+    width, height = 0, 0
+    if data and not is_video:
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+        except OSError:
+            pass
+    asset = lib.add_asset(
+        owner.id, file_name=name, taken_at=taken, kind="VIDEO" if is_video else "IMAGE",
+        width=width, height=height, payload=f"upload:{checksum}", checksum=checksum, size=size,
+    )  # fmt: skip
+    asset.mime = file_type if file_type != "application/octet-stream" else asset.mime
+    asset.is_favorite = fields.get("isFavorite") == "true"
+    asset.visibility = fields.get("visibility", "timeline")
+    asset.make = asset.model = asset.city = asset.country = None
+    asset.latitude = asset.longitude = None
+    lib.media.store(asset.payload, data or b"\0")
+    if is_video and "duration" in fields:
+        asset.duration_ms = _duration_ms(fields["duration"])
+    return json_response({"id": asset.id, "status": "created"}, status=201)
+
+
+def _duration_ms(raw: str) -> int | None:
+    if raw.isdigit():
+        return int(raw)
+    found = re.fullmatch(r"(\d+):(\d+):(\d+(?:\.\d+)?)", raw)
+    if not found:
+        return None
+    hours, minutes, seconds = found.groups()
+    return int((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * 1000)
+
+
+# --- search ---------------------------------------------------------------------------------------
+
+
+def _filter_assets(ctx: Context, body: dict[str, Any], assets: Iterable[Asset]) -> list[Asset]:
+    """Apply MetadataSearchDto/RandomSearchDto/SmartSearchDto filters."""
+    lib = ctx.library
+    result = list(assets)
+    if not body.get("withDeleted"):
+        result = [a for a in result if not a.is_trashed]
+    visibility = body.get("visibility")
+    if visibility:
+        result = [a for a in result if a.visibility == visibility]
+    else:
+        result = [a for a in result if a.visibility in ("timeline", "archive")]
+    if body.get("albumIds"):
+        for album_id in body["albumIds"]:
+            album = lib.albums.get(album_id)
+            members = album.asset_ids if album else {}
+            result = [a for a in result if a.id in members]
+    if body.get("isNotInAlbum"):
+        in_albums = {i for album in lib.albums.values() for i in album.asset_ids}
+        result = [a for a in result if a.id not in in_albums]
+    for person_id in body.get("personIds") or []:
+        result = [a for a in result if person_id in a.person_ids]
+    for tag_id in body.get("tagIds") or []:
+        descendants = _tag_descendants(lib, tag_id)
+        result = [a for a in result if descendants.intersection(a.tag_ids)]
+    simple: list[tuple[str, Callable[[Asset], Any]]] = [
+        ("isFavorite", lambda a: a.is_favorite),
+        ("type", lambda a: a.type),
+        ("id", lambda a: a.id),
+        ("city", lambda a: a.city),
+        ("country", lambda a: a.country),
+        ("make", lambda a: a.make),
+        ("model", lambda a: a.model),
+        ("originalFileName", lambda a: a.file_name),
+        ("description", lambda a: a.description),
+        ("rating", lambda a: a.rating),
+        ("isMotion", lambda a: False),
+        ("isOffline", lambda a: False),
+        ("isEncoded", lambda a: not a.is_image),
+    ]
+    for name, getter in simple:
+        if name in body:
+            wanted = body[name]
+            if name in ("originalFileName", "description"):
+                result = [a for a in result if str(wanted).lower() in (getter(a) or "").lower()]
+            else:
+                result = [a for a in result if getter(a) == wanted]
+    if "checksum" in body:
+        result = [a for a in result if lib.checksum(a) == body["checksum"]]
+    ranges: list[tuple[str, str, Callable[[Asset], datetime]]] = [
+        ("takenAfter", "takenBefore", lambda a: a.taken_at),
+        ("createdAfter", "createdBefore", lambda a: a.created_at),
+        ("updatedAfter", "updatedBefore", lambda a: a.modified_at),
+    ]
+    for after_key, before_key, getter in ranges:
+        after, before = parse_time(body.get(after_key)), parse_time(body.get(before_key))
+        if after is not None:
+            result = [a for a in result if getter(a) >= after]
+        if before is not None:
+            result = [a for a in result if getter(a) <= before]
+    return result
+
+
+def _tag_descendants(lib: Library, tag_id: str) -> set[str]:
+    found = {tag_id}
+    changed = True
+    while changed:
+        changed = False
+        for tag in lib.tags.values():
+            if tag.parent_id in found and tag.id not in found:
+                found.add(tag.id)
+                changed = True
+    return found
+
+
+def _search_page(ctx: Context, assets: list[Asset], body: dict[str, Any]) -> web.StreamResponse:
+    page = int(body.get("page") or 1)
+    size = int(body.get("size") or 250)
+    start = (page - 1) * size
+    items = assets[start : start + size]
+    has_next = start + size < len(assets)
+    builder = dto(ctx)
+    with_exif = bool(body.get("withExif"))
+    with_people = bool(body.get("withPeople"))
+    return json_response(
+        {
+            "albums": {"count": 0, "facets": [], "items": [], "total": 0},
+            "assets": {
+                "count": len(items),
+                "facets": [],
+                "items": [
+                    builder.asset(a, with_exif=with_exif, with_people=with_people) for a in items
+                ],
+                "nextPage": str(page + 1) if has_next else None,
+                "total": len(items),
+            },
+        }
+    )
+
+
+@handles("searchAssets")
+async def search_metadata(ctx: Context) -> web.StreamResponse:
+    """POST /search/metadata: the user's own assets (Immich 2.7/3.0 limit search to the owner)."""
+    body: dict[str, Any] = ctx.body or {}
+    assets = _filter_assets(
+        ctx, body, (a for a in ctx.library.assets.values() if a.owner_id == ctx.auth_user.id)
+    )
+    assets.sort(key=lambda a: (a.taken_at, a.id), reverse=body.get("order", "desc") == "desc")
+    return _search_page(ctx, assets, body)
+
+
+@handles("searchRandom")
+async def search_random(ctx: Context) -> web.StreamResponse:
+    """POST /search/random."""
+    body: dict[str, Any] = ctx.body or {}
+    pool = _filter_assets(
+        ctx, body, (a for a in ctx.library.assets.values() if a.owner_id == ctx.auth_user.id)
+    )
+    size = int(body.get("size") or 250)
+    picked = ctx.library.rng.sample(pool, min(size, len(pool)))
+    builder = dto(ctx)
+    return json_response([builder.asset(a, with_exif=bool(body.get("withExif"))) for a in picked])
+
+
+@handles("searchSmart")
+async def search_smart(ctx: Context) -> web.StreamResponse:
+    """POST /search/smart: a deterministic stand-in for CLIP, ranking by word matches."""
+    body: dict[str, Any] = ctx.body or {}
+    words = [w for w in re.split(r"\W+", str(body.get("query", "")).lower()) if w]
+    pool = _filter_assets(
+        ctx, body, (a for a in ctx.library.assets.values() if a.owner_id == ctx.auth_user.id)
+    )
+
+    def score(asset: Asset) -> int:
+        text = " ".join(
+            filter(None, (asset.file_name, asset.description, asset.city, asset.country))
+        ).lower()
+        return sum(text.count(word) for word in words)
+
+    ranked = sorted(
+        ((score(a), a) for a in pool), key=lambda pair: (-pair[0], -pair[1].taken_at.timestamp())
+    )
+    matches = [a for s, a in ranked if s > 0 or not words]
+    return _search_page(ctx, matches, body)
+
+
+# --- memories -------------------------------------------------------------------------------------
+
+
+def _memories(ctx: Context) -> list[Memory]:
+    query = ctx.query
+    memories = [m for m in ctx.library.memories.values() if m.owner_id == ctx.auth_user.id]
+    if "for" in query:
+        moment = parse_time(query["for"])
+        assert moment is not None
+        day = moment.date() if isinstance(moment, datetime) else moment
+        memories = [m for m in memories if m.show_at.date() <= day <= m.hide_at.date()]
+    if "isSaved" in query:
+        memories = [m for m in memories if m.is_saved == query["isSaved"]]
+    if query.get("isTrashed"):
+        memories = []
+    memories.sort(key=lambda m: (m.memory_at, m.year), reverse=query.get("order") != "asc")
+    if query.get("order") == "random":
+        ctx.library.rng.shuffle(memories)
+    if "size" in query:
+        memories = memories[: int(query["size"])]
+    return memories
+
+
+@handles("searchMemories")
+async def search_memories(ctx: Context) -> web.StreamResponse:
+    """GET /memories."""
+    builder = dto(ctx)
+    return json_response([builder.memory(m) for m in _memories(ctx)])
+
+
+@handles("memoriesStatistics")
+async def memory_statistics(ctx: Context) -> web.StreamResponse:
+    """GET /memories/statistics."""
+    return json_response({"total": len(_memories(ctx))})
+
+
+@handles("getMemory")
+async def get_memory(ctx: Context) -> web.StreamResponse:
+    """GET /memories/{id}."""
+    memory = ctx.library.memories.get(ctx.params["id"])
+    if memory is None or memory.owner_id != ctx.auth_user.id:
+        raise no_access("memory.read")
+    return json_response(dto(ctx).memory(memory))
+
+
+# --- people and tags ------------------------------------------------------------------------------
+
+
+@handles("getAllPeople")
+async def get_people(ctx: Context) -> web.StreamResponse:
+    """GET /people."""
+    query = ctx.query
+    people = [p for p in ctx.library.people.values() if p.owner_id == ctx.auth_user.id]
+    hidden = sum(1 for p in people if p.is_hidden)
+    visible = people if query.get("withHidden") else [p for p in people if not p.is_hidden]
+    visible.sort(key=lambda p: (not p.is_favorite, p.name == "", p.name))
+    page, size = int(query.get("page", 1)), int(query.get("size", 500))
+    start = (page - 1) * size
+    builder = dto(ctx)
+    return json_response(
+        {
+            "hasNextPage": start + size < len(visible),
+            "hidden": hidden,
+            "people": [builder.person(p) for p in visible[start : start + size]],
+            "total": len(people),
+        }
+    )
+
+
+@handles("getPerson")
+async def get_person(ctx: Context) -> web.StreamResponse:
+    """GET /people/{id}."""
+    person = ctx.library.people.get(ctx.params["id"])
+    if person is None or person.owner_id != ctx.auth_user.id:
+        raise no_access("person.read")
+    return json_response(dto(ctx).person(person))
+
+
+@handles("getPersonThumbnail")
+async def person_thumbnail(ctx: Context) -> web.StreamResponse:
+    """GET /people/{id}/thumbnail: a face crop (here: the thumbnail of the person's asset)."""
+    person = ctx.library.people.get(ctx.params["id"])
+    if person is None or person.owner_id != ctx.auth_user.id:
+        raise no_access("person.read")
+    asset = ctx.library.assets.get(person.thumbnail_asset_id or "")
+    if asset is None:
+        raise ApiError(404, "Not Found")
+    data = ctx.library.media.sized(asset.payload, "thumbnail")
+    etag = '"' + person.id[:16] + '"'
+    return await binary_response(
+        ctx, data, "image/jpeg", etag=etag, last_modified=person.updated_at
+    )
+
+
+@handles("getAllTags")
+async def get_tags(ctx: Context) -> web.StreamResponse:
+    """GET /tags."""
+    builder = dto(ctx)
+    tags = sorted(
+        (t for t in ctx.library.tags.values() if t.owner_id == ctx.auth_user.id),
+        key=lambda t: t.value,
+    )
+    return json_response([builder.tag(t) for t in tags])
+
+
+@handles("getTagById")
+async def get_tag(ctx: Context) -> web.StreamResponse:
+    """GET /tags/{id}."""
+    tag = ctx.library.tags.get(ctx.params["id"])
+    if tag is None or tag.owner_id != ctx.auth_user.id:
+        raise no_access("tag.read")
+    return json_response(dto(ctx).tag(tag))
+
+
+# --- timeline -------------------------------------------------------------------------------------
+
+
+def _timeline_assets(ctx: Context) -> list[Asset]:
+    lib, query, user_id = ctx.library, ctx.query, ctx.auth_user.id
+    if "albumId" in query:
+        album = readable_album(ctx, query["albumId"])
+        assets = [lib.assets[i] for i in album.asset_ids if i in lib.assets]
+    else:
+        owner = query.get("userId", user_id)
+        if owner != user_id:
+            raise no_access("timeline.read")
+        assets = [a for a in lib.assets.values() if a.owner_id == owner]
+    assets = [a for a in assets if a.is_trashed == bool(query.get("isTrashed", False))]
+    if "visibility" in query:
+        assets = [a for a in assets if a.visibility == query["visibility"]]
+    elif "albumId" not in query:
+        assets = [a for a in assets if a.visibility == "timeline"]
+    if "isFavorite" in query:
+        assets = [a for a in assets if a.is_favorite == query["isFavorite"]]
+    if "personId" in query:
+        assets = [a for a in assets if query["personId"] in a.person_ids]
+    if "tagId" in query:
+        tags = _tag_descendants(lib, query["tagId"])
+        assets = [a for a in assets if tags.intersection(a.tag_ids)]
+    assets.sort(key=lambda a: (a.taken_at, a.id), reverse=query.get("order", "desc") == "desc")
+    return assets
+
+
+def _bucket_of(asset: Asset) -> str:
+    return f"{asset.taken_at.year:04d}-{asset.taken_at.month:02d}-01"
+
+
+@handles("getTimeBuckets")
+async def time_buckets(ctx: Context) -> web.StreamResponse:
+    """GET /timeline/buckets: months with their asset counts."""
+    counts: dict[str, int] = {}
+    for asset in _timeline_assets(ctx):
+        bucket = _bucket_of(asset)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    return json_response([{"count": n, "timeBucket": b} for b, n in counts.items()])
+
+
+@handles("getTimeBucket")
+async def time_bucket(ctx: Context) -> web.StreamResponse:
+    """GET /timeline/bucket?timeBucket=YYYY-MM-01: the assets of one month, as columns."""
+    raw = str(ctx.query["timeBucket"])
+    found = re.match(r"^(\d{4})-(\d{2})", raw)
+    if not found:
+        raise validation_error([("timeBucket", f"{raw!r} is not a valid time bucket")])
+    wanted = f"{found.group(1)}-{found.group(2)}-01"
+    assets = [a for a in _timeline_assets(ctx) if _bucket_of(a) == wanted]
+    return json_response(dto(ctx).time_bucket(assets))
+
+
+def today_window(today: date) -> tuple[datetime, datetime]:
+    """Return the UTC window of a day."""
+    start = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    return start, start + timedelta(days=1)

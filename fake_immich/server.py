@@ -1,0 +1,592 @@
+"""The fake Immich server: an aiohttp app that validates every request and response.
+
+Request flow, in Immich's order: record → faults → route (404) → authentication (401/403) →
+validation (400) → handler → response validation. Request and response violations are stored
+in `FakeImmich.violations` (and logged) so the test that caused them fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from dataclasses import dataclass, field
+import json
+import logging
+import re
+import secrets
+import ssl
+from types import TracebackType
+from typing import Any, Final, Self
+
+from aiohttp import web
+from multidict import CIMultiDictProxy, MultiDictProxy
+
+from .errors import CID_HEADER, ApiError, error_body, validation_error
+from .faults import Fault, FaultSet
+from .library import ApiKey, Library, User
+from .spec import UNKNOWN_PROPERTY, Operation, Spec, load_spec
+
+_LOGGER: Final = logging.getLogger(__name__)
+
+JSON_KEY: Final = "fake_immich_json"
+ERROR_KEY: Final = "fake_immich_error"
+SKIP_KEY: Final = "fake_immich_skip_validation"
+_REDACT_QUERY: Final = re.compile(r"(apiKey|key|sessionKey)=[^&]*")
+TIMEOUT_FAULT_SECONDS: Final = 3600.0
+
+type Handler = Callable[["Context"], Awaitable[web.StreamResponse]]
+
+
+@dataclass(slots=True)
+class RecordedRequest:
+    """A request the fake received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    headers: dict[str, str]
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a handler needs about one request."""
+
+    server: FakeImmich
+    request: web.Request
+    operation: Operation
+    path: str
+    params: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+    key: ApiKey | None
+    user: User | None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def library(self) -> Library:
+        """Return the server's library."""
+        return self.server.library
+
+    @property
+    def auth_user(self) -> User:
+        """Return the authenticated user (handlers of public routes must not call this)."""
+        assert self.user is not None
+        return self.user
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    """Build a JSON response and keep the object for response validation."""
+    response = web.json_response(data, status=status, dumps=_dumps)
+    response[JSON_KEY] = data
+    return response
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+def empty_response(status: int = 204) -> web.Response:
+    """Build a body-less response."""
+    return web.Response(status=status)
+
+
+class FakeImmich:
+    """A fake Immich server emulating one API version, with spec validation and faults."""
+
+    def __init__(
+        self,
+        api_version: str = "3.0.3",
+        *,
+        prefix: str = "",
+        server_version: tuple[int, int, int] | None = None,
+        seed: int = 0,
+    ) -> None:
+        self._spec: Spec = load_spec(api_version)
+        self.api_version = api_version
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.library = Library(seed=seed, queue_names=self._spec.enum("QueueName"))
+        self._server_version = server_version
+        self.requests: list[RecordedRequest] = []
+        self.violations: list[str] = []
+        self.latency = 0.0
+        self._faults = FaultSet()
+        self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
+        self._url: str | None = None
+        self.host = "127.0.0.1"
+        self.port = 0
+        from .handlers import HANDLERS  # handlers import this module's helpers
+
+        self._handlers: Mapping[str, Handler] = HANDLERS
+
+    # --- public interface ----------------------------------------------------------------------
+
+    @property
+    def spec(self) -> Spec:
+        """Return the spec of the emulated version."""
+        return self._spec
+
+    @property
+    def url(self) -> str:
+        """Return the base URL a user would type (the API lives at url + "/api")."""
+        if self._url is None:
+            raise RuntimeError("the fake Immich server is not started")
+        return self._url + self.prefix
+
+    @property
+    def admin_key(self) -> str:
+        """Return the admin user's key (all permissions)."""
+        return self.library.admin_key.secret
+
+    @property
+    def user_key(self) -> str:
+        """Return the normal user's key (all permissions)."""
+        return self.library.user_key.secret
+
+    @property
+    def limited_key(self) -> str:
+        """Return the normal user's read-only dashboard key (see `LIMITED_PERMISSIONS`)."""
+        return self.library.limited_key.secret
+
+    @property
+    def admin_user_id(self) -> str:
+        """Return the admin user's id."""
+        return self.library.admin.id
+
+    @property
+    def user_user_id(self) -> str:
+        """Return the normal user's id."""
+        return self.library.user.id
+
+    @property
+    def server_version(self) -> tuple[int, int, int]:
+        """Return the version /server/version reports."""
+        if self._server_version is not None:
+            return self._server_version
+        major, minor, patch = (int(p) for p in self.api_version.split("."))
+        return major, minor, patch
+
+    def set_server_version(self, version: tuple[int, int, int] | None) -> None:
+        """Change the version /server/version reports (None: the API version's own)."""
+        self._server_version = version
+
+    def add_key(self, user: str | User, permissions: list[str], *, name: str = "Test key") -> str:
+        """Create an API key for a user (a User, a user id, "admin" or "user"); return its secret."""
+        if isinstance(user, User):
+            user_id = user.id
+        else:
+            user_id = {"admin": self.admin_user_id, "user": self.user_user_id}.get(user, user)
+        if user_id not in self.library.users:
+            raise ValueError(f"unknown user {user!r}")
+        return self.library.add_key(user_id, permissions, name=name).secret
+
+    def add_assets(
+        self, n: int, *, album: str | None = None, owner: str | None = None
+    ) -> list[str]:
+        """Bulk-create `n` cheap synthetic images (one shared JPEG payload).
+
+        `album` is an album id or name (created if missing); `owner` a user id (default admin).
+        """
+        return self.library.add_assets(n, owner_id=owner, album=album)
+
+    def tick(self, steps: int = 1) -> None:
+        """Advance the job queues."""
+        self.library.tick(steps)
+
+    def upgrade(self, api_version: str) -> None:
+        """Switch the emulated API version at runtime, keeping the library."""
+        self._spec = load_spec(api_version)
+        self.api_version = api_version
+        self.library.ensure_queues(self._spec.enum("QueueName"))
+
+    def add_fault(
+        self,
+        kind: str,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        after: int = 0,
+        count: int | None = None,
+        status: int = 500,
+        delay: float = 1.0,
+    ) -> Fault:
+        """Inject a fault; see `fake_immich.faults.Fault` for the matching rules."""
+        return self._faults.add(
+            Fault(
+                kind, path=path, method=method, after=after, count=count, status=status, delay=delay
+            )
+        )
+
+    def clear_faults(self) -> None:
+        """Remove all faults."""
+        self._faults.clear()
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        self.requests.clear()
+
+    def assert_no_violations(self) -> None:
+        """Raise AssertionError listing every spec violation seen so far."""
+        if self.violations:
+            listing = "\n".join(f"  - {v}" for v in self.violations)
+            raise AssertionError(f"{len(self.violations)} Immich spec violation(s):\n{listing}")
+
+    def violation(self, message: str) -> None:
+        """Record (and log) a violation."""
+        self.violations.append(message)
+        _LOGGER.error("Immich spec violation: %s", message)
+
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        """Start serving on host:port (port 0 picks a free port)."""
+        app = web.Application(client_max_size=1024**4)
+        app.router.add_route("*", "/{tail:.*}", self._entry)
+        self._stopping = asyncio.Event()
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context)
+        await site.start()
+        bound_host, bound_port = self._runner.addresses[0][:2]
+        self.host, self.port = host, int(bound_port)
+        scheme = "https" if ssl_context else "http"
+        shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+        self._url = f"{scheme}://{shown}:{self.port}"
+
+    async def stop(self) -> None:
+        """Stop serving; hanging ("timeout") requests are released."""
+        self._stopping.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- request pipeline ----------------------------------------------------------------------
+
+    async def _entry(self, request: web.Request) -> web.StreamResponse:
+        api_root = f"{self.prefix}/api"
+        raw_path = request.path
+        if raw_path != api_root and not raw_path.startswith(api_root + "/"):
+            # Outside the API (another subpath, the web UI): what a reverse proxy would answer.
+            return web.Response(status=404, text="Not Found")
+        path = raw_path[len(api_root) :] or "/"
+        cid = secrets.token_hex(4)
+        record = await self._record(request, path)
+        try:
+            response = await self._process(request, path, record, cid)
+        except ApiError as error:
+            response = self._error_response(error, cid)
+        response.headers.setdefault(CID_HEADER, cid)
+        return response
+
+    async def _record(self, request: web.Request, path: str) -> RecordedRequest:
+        body: Any = None
+        if request.content_type == "application/json" and request.body_exists:
+            raw = await request.read()
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode("utf-8", "replace")
+        record = RecordedRequest(
+            method=request.method,
+            path=path,
+            query={k: v for k, v in request.query.items()},
+            json=body,
+            headers=dict(request.headers),
+        )
+        self.requests.append(record)
+        return record
+
+    def _error_response(self, error: ApiError, cid: str) -> web.Response:
+        response = web.json_response(
+            error_body(self.api_version, error, cid), status=error.status, dumps=_dumps
+        )
+        response[ERROR_KEY] = True
+        response.headers[CID_HEADER] = cid
+        return response
+
+    def _where(self, request: web.Request, path: str) -> str:
+        query = _REDACT_QUERY.sub(r"\1=<redacted>", request.query_string)
+        return f"{request.method} {path}{'?' + query if query else ''}"
+
+    async def _process(
+        self, request: web.Request, path: str, record: RecordedRequest, cid: str
+    ) -> web.StreamResponse:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        faults = self._faults.pick(request.method, path)
+        for fault in faults:
+            if fault.kind == "latency":
+                await asyncio.sleep(fault.delay)
+        breaking = next((f for f in faults if f.kind != "latency"), None)
+        if breaking is not None and breaking.kind not in ("invalid_schema",):
+            return await self._break(request, breaking, cid)
+
+        operation, raw_params, known = self._spec.match(request.method, path)
+        where = self._where(request, path)
+        if operation is None:
+            self.violation(f"{where}: no such operation in Immich {self.api_version}"
+                           + (" (method not allowed)" if known else ""))  # fmt: skip
+            raise ApiError(404, f"Cannot {request.method} {request.path}")
+
+        key, user = self._authenticate(request, operation)
+        params, query, body, problems = self._validate_request(
+            operation, raw_params, request, record, where
+        )
+        if problems:
+            raise validation_error(problems)
+
+        handler = self._handlers.get(operation.operation_id)
+        if handler is None:
+            self.violation(f"{where}: {operation.operation_id} is not implemented by the fake")
+            raise ApiError(501, f"{operation.operation_id} is not implemented by the fake server")
+        self.library.tick()  # queues move a little on every authenticated call
+        context = Context(self, request, operation, path, params, query, body, key, user)
+        response = await handler(context)
+        if breaking is not None and breaking.kind == "invalid_schema":
+            return self._invalid_schema(operation)
+        self._validate_response(operation, response, where)
+        return response
+
+    async def _break(self, request: web.Request, fault: Fault, cid: str) -> web.StreamResponse:
+        kind = fault.kind
+        if kind == "status":
+            raise ApiError(
+                fault.status,
+                "Internal server error" if fault.status >= 500 else reason_text(fault.status),
+            )
+        if kind == "unauthorized":
+            raise ApiError(401, "Invalid API key")
+        if kind == "timeout":
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), TIMEOUT_FAULT_SECONDS)
+            raise ApiError(503, "Service Unavailable")
+        if kind == "malformed_json":
+            return web.Response(
+                status=200, body=b'{"message": "truncated', content_type="application/json"
+            )
+        if kind == "html":
+            page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>"
+            return web.Response(status=200, text=page, content_type="text/html")
+        # reset: promise a body, send part of it, then drop the connection.
+        response = web.StreamResponse(status=200)
+        response.content_type = "application/json"
+        response.content_length = 4096
+        await response.prepare(request)
+        await response.write(b'{"items": [' + b" " * 100)
+        if request.transport is not None:
+            request.transport.abort()
+        return response
+
+    def _invalid_schema(self, operation: Operation) -> web.StreamResponse:
+        # Deliberately wrong types, not counted as a violation.
+        body: Any = {"id": 12345, "unexpected": True, "items": "not-a-list", "name": None}
+        for status, contents in operation.responses.items():
+            if any(v is not None for v in contents.values()) and status.startswith("2"):
+                schema = operation.raw["responses"][status]["content"]["application/json"]["schema"]
+                if schema.get("type") == "array":
+                    body = [{"id": None, "broken": True}]
+                break
+        response = web.json_response(body, status=200)
+        response[SKIP_KEY] = True
+        return response
+
+    def _authenticate(
+        self, request: web.Request, operation: Operation
+    ) -> tuple[ApiKey | None, User | None]:
+        secret = request.headers.get("x-api-key") or request.query.get("apiKey")
+        bearer = None
+        authorization = request.headers.get("Authorization", "")
+        if authorization[:7].lower() == "bearer ":
+            bearer = authorization[7:].strip()
+        key = self.library.key(secret) if secret else None
+        if key is None and bearer:
+            key = self.library.key(bearer)  # accepted loosely: Immich treats bearers as sessions
+        if operation.public:
+            user = self.library.users.get(key.user_id) if key else None
+            return key, user
+        if key is None:
+            if bearer and not secret:
+                raise ApiError(401, "Invalid user token")
+            if secret:
+                raise ApiError(401, "Invalid API key")
+            raise ApiError(401, "Authentication required")
+        user = self.library.users[key.user_id]
+        if operation.admin_only and not user.is_admin:
+            raise ApiError(403, "Forbidden")
+        permission = operation.permission or "all"
+        if not key.grants(permission):
+            raise ApiError(403, f"Missing required permission: {permission}")
+        return key, user
+
+    # --- request validation --------------------------------------------------------------------
+
+    def _validate_request(
+        self,
+        operation: Operation,
+        raw_params: dict[str, str],
+        request: web.Request,
+        record: RecordedRequest,
+        where: str,
+    ) -> tuple[dict[str, Any], dict[str, Any], Any, list[tuple[str, str]]]:
+        problems: list[tuple[str, str]] = []
+        params: dict[str, Any] = {}
+        query: dict[str, Any] = {}
+        declared_query = {p.name for p in operation.parameters if p.location == "query"}
+        for param in operation.parameters:
+            if param.location == "path":
+                value = self._coerce(param.schema, raw_params.get(param.name, ""))
+                params[param.name] = value
+                self._check(param.validator, value, param.name, problems)
+            elif param.location == "query":
+                values = request.query.getall(param.name, [])
+                if not values:
+                    if param.required:
+                        problems.append((param.name, "is required"))
+                    continue
+                value = self._coerce_query(param.schema, values)
+                query[param.name] = value
+                self._check(param.validator, value, param.name, problems)
+        for name in request.query:
+            if name not in declared_query and name != "apiKey":
+                self.violation(
+                    f"{where}: query parameter {name!r} is not declared by {operation.operation_id}"
+                )
+
+        body: Any = None
+        if operation.body_content:
+            body, body_problems = self._validate_body(operation, request, record, where)
+            problems.extend(body_problems)
+        if problems:
+            listing = "; ".join(f"{p} {m}" for p, m in problems)
+            self.violation(f"{where}: invalid request for {operation.operation_id}: {listing}")
+        return params, query, body, problems
+
+    def _validate_body(
+        self, operation: Operation, request: web.Request, record: RecordedRequest, where: str
+    ) -> tuple[Any, list[tuple[str, str]]]:
+        ctype = request.content_type
+        declared = operation.body_content
+        if ctype.startswith("multipart/"):
+            if "multipart/form-data" not in declared:
+                return None, [("body", f"content type {ctype} is not accepted")]
+            return None, []  # multipart bodies are validated while the handler streams them
+        has_body = request.body_exists and request.content_length != 0
+        if not has_body or record.json is None:
+            if operation.body_required:
+                return None, [("body", "is required")]
+            return None, []
+        if ctype not in declared:
+            return None, [("body", f"content type {ctype} is not accepted")]
+        if isinstance(record.json, str):
+            return None, [("body", "is not valid JSON")]
+        problems: list[tuple[str, str]] = []
+        errors = declared[ctype](record.json)
+        for error in errors or []:
+            field_path, _, message = error.partition(": ")
+            if message == UNKNOWN_PROPERTY:
+                # Immich strips unknown properties; still a client bug worth failing the test.
+                self.violation(f"{where}: body property {field_path.lstrip('.')!r} {message}")
+                continue
+            problems.append((field_path.lstrip(".") or "body", message or error))
+        return record.json, problems
+
+    @staticmethod
+    def _check(validator: Callable[[Any], list[str] | None], value: Any, name: str,
+               problems: list[tuple[str, str]]) -> None:  # fmt: skip
+        errors = validator(value)
+        for error in errors or []:
+            problems.append((name, error.lstrip(": ")))
+
+    def _resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        while "$ref" in schema:
+            schema = self._spec.compiler.resolve(schema["$ref"])
+        if "allOf" in schema and len(schema["allOf"]) == 1:
+            return self._resolve(schema["allOf"][0])
+        return schema
+
+    def _coerce(self, schema: Mapping[str, Any], raw: str) -> Any:
+        kind = self._resolve(schema).get("type")
+        if kind == "integer" and re.fullmatch(r"-?\d+", raw):
+            return int(raw)
+        if kind == "number":
+            with contextlib.suppress(ValueError):
+                number = float(raw)
+                return int(number) if number.is_integer() and "." not in raw else number
+        if kind == "boolean" and raw in ("true", "false"):
+            return raw == "true"
+        return raw
+
+    def _coerce_query(self, schema: Mapping[str, Any], values: list[str]) -> Any:
+        resolved = self._resolve(schema)
+        if resolved.get("type") == "array":
+            items = resolved.get("items", {})
+            return [self._coerce(items, v) for v in values]
+        return self._coerce(schema, values[-1])
+
+    # --- response validation -------------------------------------------------------------------
+
+    def _validate_response(
+        self, operation: Operation, response: web.StreamResponse, where: str
+    ) -> None:
+        if response.get(ERROR_KEY) or response.get(SKIP_KEY):
+            return
+        status = str(response.status)
+        declared = operation.responses
+        if status not in declared:
+            if response.status in (206, 304, 416) and _is_binary(operation):
+                return
+            self.violation(f"{where}: status {status} is not declared for {operation.operation_id} "
+                           f"(declared: {sorted(declared)})")  # fmt: skip
+            return
+        if JSON_KEY not in response:
+            return
+        validators = [v for v in declared[status].values() if v is not None]
+        if not validators:
+            self.violation(f"{where}: {operation.operation_id} {status} declares no JSON body")
+            return
+        errors = validators[0](response[JSON_KEY])
+        if errors:
+            shown = "; ".join(errors[:10]) + (
+                f" (+{len(errors) - 10} more)" if len(errors) > 10 else ""
+            )
+            self.violation(
+                f"{where}: response {status} of {operation.operation_id} breaks the spec: {shown}"
+            )
+
+
+def _is_binary(operation: Operation) -> bool:
+    return any(
+        "octet-stream" in ctype for contents in operation.responses.values() for ctype in contents
+    )
+
+
+def reason_text(status: int) -> str:
+    """Return a generic message for a status."""
+    from .errors import reason
+
+    return reason(status)
+
+
+__all__ = [
+    "Context",
+    "FakeImmich",
+    "MultiDictProxy",
+    "CIMultiDictProxy",
+    "RecordedRequest",
+    "empty_response",
+    "json_response",
+]
