@@ -7,9 +7,10 @@ async with FakeImmich("3.0.3") as server:
     server.assert_no_violations()
 """
 
+from .context import RecordedRequest
 from .errors import ApiError
 from .faults import Fault
 from .library import LIMITED_PERMISSIONS, Library
-from .server import FakeImmich, RecordedRequest
+from .server import FakeImmich
 
 __all__ = ["LIMITED_PERMISSIONS", "ApiError", "FakeImmich", "Fault", "Library", "RecordedRequest"]

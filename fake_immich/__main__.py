@@ -15,17 +15,17 @@ async def serve(args: argparse.Namespace) -> None:
     server = FakeImmich(args.api, prefix=args.prefix, seed=args.seed)
     server.latency = args.latency
     await server.start(host=args.host, port=args.port)
-    print(f"Fake Immich {server.api_version} at {server.url}  (API: {server.url}/api)")  # noqa: T201
-    print(f"  admin key:   {server.admin_key}")  # noqa: T201
-    print(f"  user key:    {server.user_key}")  # noqa: T201
-    print(f"  limited key: {server.limited_key}")  # noqa: T201
-    print("Ctrl-C to stop.", flush=True)  # noqa: T201
+    print(f"Fake Immich {server.api_version} at {server.url}  (API: {server.url}/api)")
+    print(f"  admin key:   {server.admin_key}")
+    print(f"  user key:    {server.user_key}")
+    print(f"  limited key: {server.limited_key}")
+    print("Ctrl-C to stop.", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
         await server.stop()
         for violation in server.violations:
-            print(f"violation: {violation}")  # noqa: T201
+            print(f"violation: {violation}")
 
 
 def main() -> None:

@@ -6,8 +6,11 @@ the errors Immich itself would answer, with Immich's wording.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, timedelta
+import base64
+from collections.abc import Callable, Iterable, Mapping
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 import hashlib
 import io
 import re
@@ -16,13 +19,21 @@ from typing import Any, Final
 from aiohttp import BodyPartReader, web
 from PIL import Image
 
+from .context import Context, Handler, empty_response, json_response
 from .dto import Dto, iso
 from .errors import ApiError, validation_error
-from .library import Album, Asset, Library, Memory, checksum_of
-from .server import Context, Handler, empty_response, json_response
+from .library import Album, Asset, Library, Memory
 
 CHUNK: Final = 64 * 1024
 MAX_KEPT_UPLOAD: Final = 32 * 1024 * 1024
+_VIDEO_EXTENSIONS: Final = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
+_ASSET_UPDATES: Final = (
+    ("isFavorite", "is_favorite"),
+    ("visibility", "visibility"),
+    ("rating", "rating"),
+    ("latitude", "latitude"),
+    ("longitude", "longitude"),
+)
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -207,7 +218,7 @@ async def storage(ctx: Context) -> web.StreamResponse:
 async def statistics(ctx: Context) -> web.StreamResponse:
     """GET /server/statistics (admin): totals and usage per user."""
     lib = ctx.library
-    per_user = []
+    per_user: list[dict[str, Any]] = []
     for user in lib.users.values():
         assets = lib.owned_assets(user.id)
         photos = [a for a in assets if a.is_image]
@@ -224,9 +235,9 @@ async def statistics(ctx: Context) -> web.StreamResponse:
                 "videos": len(videos),
             }
         )
-    totals = {
-        k: sum(u[k] for u in per_user)
-        for k in ("photos", "videos", "usage", "usagePhotos", "usageVideos")
+    totals: dict[str, int] = {
+        key: sum(entry[key] for entry in per_user)
+        for key in ("photos", "videos", "usage", "usagePhotos", "usageVideos")
     }
     return json_response({**totals, "usageByUser": per_user})
 
@@ -514,8 +525,7 @@ async def update_asset(ctx: Context) -> web.StreamResponse:
     if asset is None or asset.owner_id != ctx.auth_user.id:
         raise no_access("asset.update")
     body = ctx.body
-    for field_name, attr in (("isFavorite", "is_favorite"), ("visibility", "visibility"),
-                             ("rating", "rating"), ("latitude", "latitude"), ("longitude", "longitude")):  # fmt: skip
+    for field_name, attr in _ASSET_UPDATES:
         if field_name in body:
             setattr(asset, attr, body[field_name])
     if "description" in body:
@@ -652,8 +662,6 @@ async def play_video(ctx: Context) -> web.StreamResponse:
 def _find_checksum(lib: Library, owner_id: str, checksum: str) -> str | None:
     """Find an owner's asset by checksum (base64 or hex SHA-1)."""
     if re.fullmatch(r"[0-9a-fA-F]{40}", checksum):
-        import base64
-
         checksum = base64.b64encode(bytes.fromhex(checksum)).decode()
     found = lib.checksums.get((owner_id, checksum))
     if found is None:
@@ -680,96 +688,108 @@ async def bulk_upload_check(ctx: Context) -> web.StreamResponse:
     return json_response({"results": results})
 
 
-@handles("uploadAsset")
-async def upload_asset(ctx: Context) -> web.StreamResponse:
-    """POST /assets (multipart): stream `assetData`, hash it, create or report a duplicate."""
-    request = ctx.request
-    if not request.content_type.startswith("multipart/form-data"):
-        ctx.server.violation(
-            f"POST {ctx.path}: upload must be multipart/form-data, got {request.content_type}"
-        )
-        raise validation_error([("body", "must be multipart/form-data")])
-    schema = ctx.server.spec.compiler.resolve("#/components/schemas/AssetMediaCreateDto")
-    properties: dict[str, Any] = schema.get("properties", {})
-    fields: dict[str, str] = {}
+@dataclass(slots=True)
+class _Upload:
+    """What a streamed multipart upload carried."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    file_name: str | None = None
+    file_type: str = "application/octet-stream"
+    size: int = 0
+    checksum: str = ""
+    data: bytes = b""
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def _read_upload(request: web.Request, properties: dict[str, Any]) -> _Upload:
+    """Stream the multipart body: the file is read chunk by chunk and hashed with SHA-1."""
+    upload = _Upload()
     digest = hashlib.sha1(usedforsecurity=False)
     kept = io.BytesIO()
-    size = 0
-    file_name: str | None = None
-    file_type = "application/octet-stream"
     reader = await request.multipart()
-    problems: list[tuple[str, str]] = []
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):
-            problems.append(("body", "nested multipart is not accepted"))
+            upload.problems.append(("body", "nested multipart is not accepted"))
             continue
         name = part.name or ""
         if name not in properties:
-            problems.append((name, "is not a field of AssetMediaCreateDto"))
-        if part.filename is not None:
+            upload.problems.append((name, "is not a field of AssetMediaCreateDto"))
+        if part.filename is None:
+            upload.fields[name] = await part.text()
+            continue
+        if name == "assetData":
+            upload.file_name = part.filename
+            upload.file_type = part.headers.get("Content-Type", upload.file_type)
+        while chunk := await part.read_chunk(CHUNK):
             if name == "assetData":
-                file_name = part.filename
-                file_type = part.headers.get("Content-Type", file_type)
-            while chunk := await part.read_chunk(CHUNK):
-                if name == "assetData":
-                    digest.update(chunk)
-                    size += len(chunk)
-                    if size <= MAX_KEPT_UPLOAD:
-                        kept.write(chunk)
-        else:
-            fields[name] = await part.text()
-    if file_name is None:
+                digest.update(chunk)
+                upload.size += len(chunk)
+                # Big uploads are hashed but not kept: the fake serves a placeholder for them.
+                if upload.size <= MAX_KEPT_UPLOAD:
+                    kept.write(chunk)
+    upload.checksum = base64.b64encode(digest.digest()).decode()
+    upload.data = kept.getvalue() if upload.size <= MAX_KEPT_UPLOAD else b""
+    return upload
+
+
+def _check_upload(ctx: Context, upload: _Upload, schema: Mapping[str, Any]) -> None:
+    """Check the form fields against AssetMediaCreateDto (names, required, types)."""
+    spec = ctx.server.spec
+    properties: dict[str, Any] = schema.get("properties", {})
+    problems = upload.problems
+    if upload.file_name is None:
         problems.append(("assetData", "is required"))
-    for required in schema.get("required", []):
-        if required != "assetData" and required not in fields:
-            problems.append((required, "is required"))
-    compiler = ctx.server.spec.request_compiler
-    for name, raw in fields.items():
+    problems.extend(
+        (name, "is required")
+        for name in schema.get("required", [])
+        if name != "assetData" and name not in upload.fields
+    )
+    for name, raw in upload.fields.items():
         prop = properties.get(name)
-        if prop is None:
+        if prop is None or prop.get("format") == "binary":
             continue
-        value: Any = raw
-        kind = ctx.server._resolve(prop).get("type")  # noqa: SLF001
-        if kind in ("integer", "number", "boolean"):
-            value = ctx.server._coerce(prop, raw)  # noqa: SLF001
-        if kind == "array" or prop.get("format") == "binary":
-            continue
-        for error in compiler.compile(prop)(value) or []:
-            problems.append((name, error))
+        if spec.resolve(prop).get("type") == "array":
+            continue  # sent JSON-encoded; Immich parses it
+        value = spec.coerce(prop, raw)
+        problems.extend((name, error) for error in spec.request_compiler.compile(prop)(value) or [])
     if problems:
         listing = "; ".join(f"{p} {m}" for p, m in problems)
         ctx.server.violation(f"POST {ctx.path}: invalid upload for uploadAsset: {listing}")
         raise validation_error(problems)
 
-    lib, owner = ctx.library, ctx.auth_user
-    checksum = checksum_of(b"")  # placeholder type for mypy; replaced below
-    checksum = __import__("base64").b64encode(digest.digest()).decode()
-    existing = _find_checksum(lib, owner.id, checksum)
+
+@handles("uploadAsset")
+async def upload_asset(ctx: Context) -> web.StreamResponse:
+    """POST /assets (multipart): stream `assetData`, hash it, create or report a duplicate."""
+    request = ctx.request
+    if not request.content_type.startswith("multipart/form-data"):
+        ctx.server.violation(f"POST {ctx.path}: upload must be multipart/form-data")
+        raise validation_error([("body", "must be multipart/form-data")])
+    schema = ctx.server.spec.schema("AssetMediaCreateDto")
+    upload = await _read_upload(request, schema.get("properties", {}))
+    _check_upload(ctx, upload, schema)
+    lib, owner, fields = ctx.library, ctx.auth_user, upload.fields
+    existing = _find_checksum(lib, owner.id, upload.checksum)
     if existing is not None:
         return json_response({"id": existing, "status": "duplicate"}, status=200)
-    data = kept.getvalue() if size <= MAX_KEPT_UPLOAD else b""
-    taken = parse_time(fields.get("fileCreatedAt")) or lib.now()
-    name = fields.get("filename") or file_name or "upload.bin"
-    is_video = file_type.startswith("video/") or name.lower().endswith(
-        (".mp4", ".mov", ".m4v", ".webm")
-    )
+    name = fields.get("filename") or upload.file_name or "upload.bin"
+    is_video = upload.file_type.startswith("video/") or name.lower().endswith(_VIDEO_EXTENSIONS)
     width, height = 0, 0
-    if data and not is_video:
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-        except OSError:
-            pass
+    if upload.data and not is_video:
+        with contextlib.suppress(OSError), Image.open(io.BytesIO(upload.data)) as image:
+            width, height = image.size
     asset = lib.add_asset(
-        owner.id, file_name=name, taken_at=taken, kind="VIDEO" if is_video else "IMAGE",
-        width=width, height=height, payload=f"upload:{checksum}", checksum=checksum, size=size,
+        owner.id, file_name=name, taken_at=parse_time(fields.get("fileCreatedAt")) or lib.now(),
+        kind="VIDEO" if is_video else "IMAGE", width=width, height=height,
+        payload=f"upload:{upload.checksum}", checksum=upload.checksum, size=upload.size,
     )  # fmt: skip
-    asset.mime = file_type if file_type != "application/octet-stream" else asset.mime
+    if upload.file_type != "application/octet-stream":
+        asset.mime = upload.file_type
     asset.is_favorite = fields.get("isFavorite") == "true"
     asset.visibility = fields.get("visibility", "timeline")
     asset.make = asset.model = asset.city = asset.country = None
     asset.latitude = asset.longitude = None
-    lib.media.store(asset.payload, data or b"\0")
+    lib.media.store(asset.payload, upload.data or b"\0")
     if is_video and "duration" in fields:
         asset.duration_ms = _duration_ms(fields["duration"])
     return json_response({"id": asset.id, "status": "created"}, status=201)
@@ -788,22 +808,40 @@ def _duration_ms(raw: str) -> int | None:
 # --- search ---------------------------------------------------------------------------------------
 
 
+_SIMPLE_FILTERS: Final[dict[str, Callable[[Asset], Any]]] = {
+    "isFavorite": lambda a: a.is_favorite,
+    "type": lambda a: a.type,
+    "id": lambda a: a.id,
+    "city": lambda a: a.city,
+    "country": lambda a: a.country,
+    "make": lambda a: a.make,
+    "model": lambda a: a.model,
+    "rating": lambda a: a.rating,
+    "isMotion": lambda a: False,
+    "isOffline": lambda a: False,
+    "isEncoded": lambda a: not a.is_image,
+}
+_TEXT_FILTERS: Final[dict[str, Callable[[Asset], str]]] = {
+    "originalFileName": lambda a: a.file_name,
+    "description": lambda a: a.description,
+}
+_RANGE_FILTERS: Final[tuple[tuple[str, str, Callable[[Asset], datetime]], ...]] = (
+    ("takenAfter", "takenBefore", lambda a: a.taken_at),
+    ("createdAfter", "createdBefore", lambda a: a.created_at),
+    ("updatedAfter", "updatedBefore", lambda a: a.modified_at),
+)
+
+
 def _filter_assets(ctx: Context, body: dict[str, Any], assets: Iterable[Asset]) -> list[Asset]:
     """Apply MetadataSearchDto/RandomSearchDto/SmartSearchDto filters."""
     lib = ctx.library
-    result = list(assets)
-    if not body.get("withDeleted"):
-        result = [a for a in result if not a.is_trashed]
-    visibility = body.get("visibility")
-    if visibility:
-        result = [a for a in result if a.visibility == visibility]
-    else:
-        result = [a for a in result if a.visibility in ("timeline", "archive")]
-    if body.get("albumIds"):
-        for album_id in body["albumIds"]:
-            album = lib.albums.get(album_id)
-            members = album.asset_ids if album else {}
-            result = [a for a in result if a.id in members]
+    result = [a for a in assets if body.get("withDeleted") or not a.is_trashed]
+    visibilities = (body["visibility"],) if body.get("visibility") else ("timeline", "archive")
+    result = [a for a in result if a.visibility in visibilities]
+    for album_id in body.get("albumIds") or []:
+        album = lib.albums.get(album_id)
+        members = album.asset_ids if album else {}
+        result = [a for a in result if a.id in members]
     if body.get("isNotInAlbum"):
         in_albums = {i for album in lib.albums.values() for i in album.asset_ids}
         result = [a for a in result if a.id not in in_albums]
@@ -812,41 +850,21 @@ def _filter_assets(ctx: Context, body: dict[str, Any], assets: Iterable[Asset]) 
     for tag_id in body.get("tagIds") or []:
         descendants = _tag_descendants(lib, tag_id)
         result = [a for a in result if descendants.intersection(a.tag_ids)]
-    simple: list[tuple[str, Callable[[Asset], Any]]] = [
-        ("isFavorite", lambda a: a.is_favorite),
-        ("type", lambda a: a.type),
-        ("id", lambda a: a.id),
-        ("city", lambda a: a.city),
-        ("country", lambda a: a.country),
-        ("make", lambda a: a.make),
-        ("model", lambda a: a.model),
-        ("originalFileName", lambda a: a.file_name),
-        ("description", lambda a: a.description),
-        ("rating", lambda a: a.rating),
-        ("isMotion", lambda a: False),
-        ("isOffline", lambda a: False),
-        ("isEncoded", lambda a: not a.is_image),
-    ]
-    for name, getter in simple:
+    for name, getter in _SIMPLE_FILTERS.items():
         if name in body:
-            wanted = body[name]
-            if name in ("originalFileName", "description"):
-                result = [a for a in result if str(wanted).lower() in (getter(a) or "").lower()]
-            else:
-                result = [a for a in result if getter(a) == wanted]
+            result = [a for a in result if getter(a) == body[name]]
+    for name, text in _TEXT_FILTERS.items():
+        if name in body:
+            result = [a for a in result if str(body[name]).lower() in text(a).lower()]
     if "checksum" in body:
         result = [a for a in result if lib.checksum(a) == body["checksum"]]
-    ranges: list[tuple[str, str, Callable[[Asset], datetime]]] = [
-        ("takenAfter", "takenBefore", lambda a: a.taken_at),
-        ("createdAfter", "createdBefore", lambda a: a.created_at),
-        ("updatedAfter", "updatedBefore", lambda a: a.modified_at),
-    ]
-    for after_key, before_key, getter in ranges:
+    for after_key, before_key, moment in _RANGE_FILTERS:
         after, before = parse_time(body.get(after_key)), parse_time(body.get(before_key))
-        if after is not None:
-            result = [a for a in result if getter(a) >= after]
-        if before is not None:
-            result = [a for a in result if getter(a) <= before]
+        result = [
+            a
+            for a in result
+            if (after is None or moment(a) >= after) and (before is None or moment(a) <= before)
+        ]
     return result
 
 
@@ -1100,9 +1118,3 @@ async def time_bucket(ctx: Context) -> web.StreamResponse:
     wanted = f"{found.group(1)}-{found.group(2)}-01"
     assets = [a for a in _timeline_assets(ctx) if _bucket_of(a) == wanted]
     return json_response(dto(ctx).time_bucket(assets))
-
-
-def today_window(today: date) -> tuple[datetime, datetime]:
-    """Return the UTC window of a day."""
-    start = datetime(today.year, today.month, today.day, tzinfo=UTC)
-    return start, start + timedelta(days=1)

@@ -702,9 +702,9 @@ class Library:
                 groups.items(), key=lambda g: (g[0][0], g[0][1])
             ):
                 memory_at = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                hide_at = memory_at + timedelta(days=1) - timedelta(milliseconds=1)
                 memory = Memory(
                     id=self.new_id(), owner_id=owner_id, year=year, memory_at=memory_at,
-                    show_at=memory_at, hide_at=memory_at + timedelta(days=1) - timedelta(milliseconds=1),
-                    created_at=memory_at, asset_ids=asset_ids,
+                    show_at=memory_at, hide_at=hide_at, created_at=memory_at, asset_ids=asset_ids,
                 )  # fmt: skip
                 self.memories[memory.id] = memory

@@ -8,9 +8,8 @@ in `FakeImmich.violations` (and logged) so the test that caused them fails.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 import contextlib
-from dataclasses import dataclass, field
 import json
 import logging
 import re
@@ -20,76 +19,26 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from aiohttp import web
-from multidict import CIMultiDictProxy, MultiDictProxy
 
-from .errors import CID_HEADER, ApiError, error_body, validation_error
+from .context import ERROR_KEY, JSON_KEY, SKIP_KEY, Context, Handler, RecordedRequest, dumps
+from .errors import CID_HEADER, ApiError, error_body, reason, validation_error
 from .faults import Fault, FaultSet
+from .handlers import HANDLERS
 from .library import ApiKey, Library, User
 from .spec import UNKNOWN_PROPERTY, Operation, Spec, load_spec
 
 _LOGGER: Final = logging.getLogger(__name__)
 
-JSON_KEY: Final = "fake_immich_json"
-ERROR_KEY: Final = "fake_immich_error"
-SKIP_KEY: Final = "fake_immich_skip_validation"
 _REDACT_QUERY: Final = re.compile(r"(apiKey|key|sessionKey)=[^&]*")
 TIMEOUT_FAULT_SECONDS: Final = 3600.0
-
-type Handler = Callable[["Context"], Awaitable[web.StreamResponse]]
-
-
-@dataclass(slots=True)
-class RecordedRequest:
-    """A request the fake received."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    json: Any
-    headers: dict[str, str]
-
-
-@dataclass(slots=True)
-class Context:
-    """Everything a handler needs about one request."""
-
-    server: FakeImmich
-    request: web.Request
-    operation: Operation
-    path: str
-    params: dict[str, Any]
-    query: dict[str, Any]
-    body: Any
-    key: ApiKey | None
-    user: User | None
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def library(self) -> Library:
-        """Return the server's library."""
-        return self.server.library
-
-    @property
-    def auth_user(self) -> User:
-        """Return the authenticated user (handlers of public routes must not call this)."""
-        assert self.user is not None
-        return self.user
-
-
-def json_response(data: Any, status: int = 200) -> web.Response:
-    """Build a JSON response and keep the object for response validation."""
-    response = web.json_response(data, status=status, dumps=_dumps)
-    response[JSON_KEY] = data
-    return response
-
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"))
-
-
-def empty_response(status: int = 204) -> web.Response:
-    """Build a body-less response."""
-    return web.Response(status=status)
+_PROXY_PAGE: Final = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
+    b"</center><hr><center>nginx</center></body></html>"
+)
+_CANNED: Final[dict[str, tuple[int, bytes, str]]] = {
+    "malformed_json": (200, b'{"message": "truncated', "application/json"),
+    "html": (200, _PROXY_PAGE, "text/html"),
+}
 
 
 class FakeImmich:
@@ -117,8 +66,6 @@ class FakeImmich:
         self._url: str | None = None
         self.host = "127.0.0.1"
         self.port = 0
-        from .handlers import HANDLERS  # handlers import this module's helpers
-
         self._handlers: Mapping[str, Handler] = HANDLERS
 
     # --- public interface ----------------------------------------------------------------------
@@ -173,7 +120,7 @@ class FakeImmich:
         self._server_version = version
 
     def add_key(self, user: str | User, permissions: list[str], *, name: str = "Test key") -> str:
-        """Create an API key for a user (a User, a user id, "admin" or "user"); return its secret."""
+        """Create an API key for a user (User, id, "admin" or "user"); return its secret."""
         if isinstance(user, User):
             user_id = user.id
         else:
@@ -303,7 +250,7 @@ class FakeImmich:
         record = RecordedRequest(
             method=request.method,
             path=path,
-            query={k: v for k, v in request.query.items()},
+            query=dict(request.query.items()),
             json=body,
             headers=dict(request.headers),
         )
@@ -312,7 +259,7 @@ class FakeImmich:
 
     def _error_response(self, error: ApiError, cid: str) -> web.Response:
         response = web.json_response(
-            error_body(self.api_version, error, cid), status=error.status, dumps=_dumps
+            error_body(self.api_version, error, cid), status=error.status, dumps=dumps
         )
         response[ERROR_KEY] = True
         response.headers[CID_HEADER] = cid
@@ -333,7 +280,7 @@ class FakeImmich:
                 await asyncio.sleep(fault.delay)
         breaking = next((f for f in faults if f.kind != "latency"), None)
         if breaking is not None and breaking.kind not in ("invalid_schema",):
-            return await self._break(request, breaking, cid)
+            return await self._break(request, breaking)
 
         operation, raw_params, known = self._spec.match(request.method, path)
         where = self._where(request, path)
@@ -361,26 +308,22 @@ class FakeImmich:
         self._validate_response(operation, response, where)
         return response
 
-    async def _break(self, request: web.Request, fault: Fault, cid: str) -> web.StreamResponse:
+    async def _break(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        """Answer a request the way a broken server or proxy would."""
         kind = fault.kind
         if kind == "status":
-            raise ApiError(
-                fault.status,
-                "Internal server error" if fault.status >= 500 else reason_text(fault.status),
-            )
+            message = "Internal server error" if fault.status >= 500 else reason(fault.status)
+            raise ApiError(fault.status, message)
         if kind == "unauthorized":
             raise ApiError(401, "Invalid API key")
         if kind == "timeout":
+            # Hang until the client gives up (or the server stops).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), TIMEOUT_FAULT_SECONDS)
             raise ApiError(503, "Service Unavailable")
-        if kind == "malformed_json":
-            return web.Response(
-                status=200, body=b'{"message": "truncated', content_type="application/json"
-            )
-        if kind == "html":
-            page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>"
-            return web.Response(status=200, text=page, content_type="text/html")
+        if kind in _CANNED:
+            status, body, content_type = _CANNED[kind]
+            return web.Response(status=status, body=body, content_type=content_type)
         # reset: promise a body, send part of it, then drop the connection.
         response = web.StreamResponse(status=200)
         response.content_type = "application/json"
@@ -427,8 +370,10 @@ class FakeImmich:
         user = self.library.users[key.user_id]
         if operation.admin_only and not user.is_admin:
             raise ApiError(403, "Forbidden")
-        permission = operation.permission or "all"
-        if not key.grants(permission):
+        # Operations without `x-immich-permission` are Immich's `permission: false` routes
+        # (e.g. GET /api-keys/me): any valid key may call them.
+        permission = operation.permission
+        if permission is not None and not key.grants(permission):
             raise ApiError(403, f"Missing required permission: {permission}")
         return key, user
 
@@ -448,7 +393,7 @@ class FakeImmich:
         declared_query = {p.name for p in operation.parameters if p.location == "query"}
         for param in operation.parameters:
             if param.location == "path":
-                value = self._coerce(param.schema, raw_params.get(param.name, ""))
+                value = self._spec.coerce(param.schema, raw_params.get(param.name, ""))
                 params[param.name] = value
                 self._check(param.validator, value, param.name, problems)
             elif param.location == "query":
@@ -457,7 +402,7 @@ class FakeImmich:
                     if param.required:
                         problems.append((param.name, "is required"))
                     continue
-                value = self._coerce_query(param.schema, values)
+                value = self._spec.coerce_query(param.schema, values)
                 query[param.name] = value
                 self._check(param.validator, value, param.name, problems)
         for name in request.query:
@@ -480,23 +425,28 @@ class FakeImmich:
     ) -> tuple[Any, list[tuple[str, str]]]:
         ctype = request.content_type
         declared = operation.body_content
+        problem: str | None = None
         if ctype.startswith("multipart/"):
+            # Multipart bodies are validated while the handler streams them.
             if "multipart/form-data" not in declared:
-                return None, [("body", f"content type {ctype} is not accepted")]
-            return None, []  # multipart bodies are validated while the handler streams them
-        has_body = request.body_exists and request.content_length != 0
-        if not has_body or record.json is None:
+                problem = f"content type {ctype} is not accepted"
+        elif not request.body_exists or request.content_length == 0 or record.json is None:
             if operation.body_required:
-                return None, [("body", "is required")]
+                problem = "is required"
+        elif ctype not in declared:
+            problem = f"content type {ctype} is not accepted"
+        elif isinstance(record.json, str):
+            problem = "is not valid JSON"
+        if problem is not None:
+            return None, [("body", problem)]
+        if ctype.startswith("multipart/") or ctype not in declared or record.json is None:
             return None, []
-        if ctype not in declared:
-            return None, [("body", f"content type {ctype} is not accepted")]
-        if isinstance(record.json, str):
-            return None, [("body", "is not valid JSON")]
         problems: list[tuple[str, str]] = []
         errors = declared[ctype](record.json)
         for error in errors or []:
-            field_path, _, message = error.partition(": ")
+            field_path, found, message = error.partition(": ")
+            if not found:
+                field_path, message = "", error
             if message == UNKNOWN_PROPERTY:
                 # Immich strips unknown properties; still a client bug worth failing the test.
                 self.violation(f"{where}: body property {field_path.lstrip('.')!r} {message}")
@@ -510,32 +460,6 @@ class FakeImmich:
         errors = validator(value)
         for error in errors or []:
             problems.append((name, error.lstrip(": ")))
-
-    def _resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
-        while "$ref" in schema:
-            schema = self._spec.compiler.resolve(schema["$ref"])
-        if "allOf" in schema and len(schema["allOf"]) == 1:
-            return self._resolve(schema["allOf"][0])
-        return schema
-
-    def _coerce(self, schema: Mapping[str, Any], raw: str) -> Any:
-        kind = self._resolve(schema).get("type")
-        if kind == "integer" and re.fullmatch(r"-?\d+", raw):
-            return int(raw)
-        if kind == "number":
-            with contextlib.suppress(ValueError):
-                number = float(raw)
-                return int(number) if number.is_integer() and "." not in raw else number
-        if kind == "boolean" and raw in ("true", "false"):
-            return raw == "true"
-        return raw
-
-    def _coerce_query(self, schema: Mapping[str, Any], values: list[str]) -> Any:
-        resolved = self._resolve(schema)
-        if resolved.get("type") == "array":
-            items = resolved.get("items", {})
-            return [self._coerce(items, v) for v in values]
-        return self._coerce(schema, values[-1])
 
     # --- response validation -------------------------------------------------------------------
 
@@ -572,21 +496,3 @@ def _is_binary(operation: Operation) -> bool:
     return any(
         "octet-stream" in ctype for contents in operation.responses.values() for ctype in contents
     )
-
-
-def reason_text(status: int) -> str:
-    """Return a generic message for a status."""
-    from .errors import reason
-
-    return reason(status)
-
-
-__all__ = [
-    "Context",
-    "FakeImmich",
-    "MultiDictProxy",
-    "CIMultiDictProxy",
-    "RecordedRequest",
-    "empty_response",
-    "json_response",
-]

@@ -57,22 +57,19 @@ def load_spec(version: str) -> Spec:
     return Spec(document)
 
 
+_TYPE_NAMES: Final[dict[type, str]] = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "array",
+    dict: "object",
+}
+
+
 def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 def _prefix(errors: list[str], key: str) -> list[str]:
@@ -127,7 +124,7 @@ class SchemaCompiler:
         cell.append(self.compile(self.resolve(ref)))
         return by_ref
 
-    def _checks(self, schema: Schema) -> list[Validator]:  # noqa: PLR0912, C901
+    def _checks(self, schema: Schema) -> list[Validator]:
         checks: list[Validator] = []
         for key in ("allOf", "oneOf", "anyOf"):
             if key in schema:
@@ -436,6 +433,33 @@ class Spec:
                 if (method, candidate.template) in self.operations:
                     return self.operations[(method, candidate.template)], found.groupdict(), True
         return None, {}, known
+
+    def resolve(self, schema: Schema) -> Schema:
+        """Follow `$ref`s (and a lone `allOf`) to the schema that declares the type."""
+        while "$ref" in schema:
+            schema = self.compiler.resolve(schema["$ref"])
+        if "allOf" in schema and len(schema["allOf"]) == 1:
+            return self.resolve(schema["allOf"][0])
+        return schema
+
+    def coerce(self, schema: Schema, raw: str) -> Any:
+        """Convert a query/path/form string to the schema's type; leave it if it does not fit."""
+        kind = self.resolve(schema).get("type")
+        if kind == "integer" and re.fullmatch(r"-?\d+", raw):
+            return int(raw)
+        if kind == "number" and re.fullmatch(r"-?\d+(\.\d+)?", raw):
+            return float(raw) if "." in raw else int(raw)
+        if kind == "boolean" and raw in ("true", "false"):
+            return raw == "true"
+        return raw
+
+    def coerce_query(self, schema: Schema, values: list[str]) -> Any:
+        """Convert a query parameter's values (repeated keys make an array)."""
+        resolved = self.resolve(schema)
+        if resolved.get("type") == "array":
+            items = resolved.get("items", {})
+            return [self.coerce(items, v) for v in values]
+        return self.coerce(schema, values[-1])
 
     def methods(self, template: str) -> set[str]:
         """Return the methods declared on a path template."""
