@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import date
+from datetime import UTC, date, datetime
+import hashlib
 from pathlib import Path
 
 import aiohttp
@@ -281,6 +282,10 @@ async def test_search_metadata_pages(immich: FakeImmich, client: ImmichClient) -
     assert len({asset.id for asset in every}) == len(every)
     videos = await client.search_metadata(asset_type="VIDEO", extra={"withPeople": True})
     assert [asset.type for asset in videos.items] == [AssetType.VIDEO]
+    taken = sorted(a.taken_at for a in owned)
+    window = await client.search_metadata(taken_after=taken[1], taken_before=taken[-2].date())
+    assert 0 < len(window.items) < len(owned)
+    assert immich.requests[-1].json["takenBefore"] == f"{taken[-2].date()}T00:00:00+00:00"
     favorites = await client.search_metadata(is_favorite=True, order="asc")
     assert favorites.items
     assert all(asset.is_favorite for asset in favorites.items)
@@ -346,6 +351,26 @@ async def test_streams(immich: FakeImmich, client: ImmichClient) -> None:
         assert repr(face).startswith("<AssetStream 200")
 
 
+async def test_stream_conditional_and_bad_range(immich: FakeImmich, client: ImmichClient) -> None:
+    """ETag and Last-Modified are exposed; 304 and 416 come back as streams to pass on."""
+    image = next(a for a in immich.library.owned_assets(immich.admin_user_id) if a.is_image)
+    async with await client.get_original(image.id) as original:
+        etag = original.etag
+        assert etag
+        assert original.last_modified
+        assert original.headers.get("accept-ranges") == "bytes"
+        size = original.content_length
+        assert size
+    async with await client.get_original(image.id, headers={"If-None-Match": etag}) as cached:
+        assert cached.status == 304
+        assert await cached.read() == b""
+    unsatisfiable = {"Range": f"bytes={size + 10}-{size + 20}"}
+    async with await client.get_original(image.id, headers=unsatisfiable) as outside:
+        assert outside.status == 416
+        assert outside.content_range == f"bytes */{size}"
+        assert outside.content_length in (None, 0)
+
+
 # ---- upload -----------------------------------------------------------------------------------
 
 
@@ -355,10 +380,11 @@ async def test_upload_file_and_duplicate(
     """A file is uploaded once; the second time the checksum check spares the transfer."""
     path = tmp_path / "doorbell snapshot.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0" + b"doorbell" * 50_000)
-    first = await client.upload_file(path, chunk_size=16 * 1024)
+    taken = datetime(2024, 5, 1, 12)  # naive: read as UTC
+    first = await client.upload_file(path, chunk_size=16 * 1024, file_created_at=taken)
     assert first.status == UploadStatus.CREATED
     assert not first.is_duplicate
-    assert first.id in immich.library.assets
+    assert immich.library.assets[first.id].taken_at == taken.replace(tzinfo=UTC)
     assert _paths(immich, "POST").count("/assets") == 1
     second = await client.upload_file(path, is_favorite=True, visibility="timeline")
     assert second.is_duplicate
@@ -383,6 +409,39 @@ async def test_upload_bytes(immich: FakeImmich, client: ImmichClient) -> None:
     again = await client.upload_bytes(b"\x89PNG\r\n\x1a\n" + b"x" * 1000, filename="c.png")
     assert again.is_duplicate
     assert again.id == created.id
+
+
+class _Chunks:
+    """An async iterable of bytes that is not a generator (nothing to close)."""
+
+    def __init__(self, *parts: bytes) -> None:
+        self._parts = list(parts)
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._parts:
+            raise StopAsyncIteration
+        return self._parts.pop(0)
+
+
+async def test_upload_stream_with_checksum(immich: FakeImmich, client: ImmichClient) -> None:
+    """A stream with a known checksum is checked first; unknown file types upload as binary."""
+    data = b"raw sensor dump" * 100
+    checksum = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+    created = await client.upload_bytes(
+        _Chunks(data[:500], data[500:]), filename="dump.unknownext", checksum=checksum
+    )
+    assert created.status == UploadStatus.CREATED
+    assert immich.requests[-1].headers.get("x-immich-checksum") == checksum
+    assert immich.library.assets[created.id].size == len(data)
+    again = await client.upload_bytes(_Chunks(data), filename="dump.unknownext", checksum=checksum)
+    assert again.is_duplicate
+    assert again.id == created.id
+    same_bytes = await client.upload_bytes(data, filename="copy.bin", checksum=checksum)
+    assert same_bytes.id == created.id
+    assert _paths(immich, "POST").count("/assets") == 1
 
 
 # ---- people, tags and timeline ----------------------------------------------------------------

@@ -264,6 +264,11 @@ def test_parse_error_bodies() -> None:
     )
     assert len(details) == 3
     assert cid is None
+    assert parse_error_body({"message": "Validation failed", "errors": [7]}, "x") == (
+        "Validation failed",
+        [],
+        None,
+    )
     assert parse_error_body({"message": "Album not found"}, "x") == ("Album not found", [], None)
     assert parse_error_body({"error": "Conflict"}, "x")[0] == "Conflict"
     assert parse_error_body({"message": ""}, "Reason")[0] == "Reason"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 import json
 import logging
 import os
@@ -97,11 +97,14 @@ _LEGACY_COMMANDS = {
 
 
 def _encode(value: Any) -> Any:
-    """Encode one value for a JSON body or a query string."""
+    """Encode one value for a JSON body or a query string.
+
+    Immich's filters take date-times only, so a plain date means its midnight in UTC.
+    """
     if isinstance(value, datetime):
         return format_timestamp(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return format_timestamp(datetime.combine(value, time(), UTC))
     if isinstance(value, list | tuple):
         return [_encode(item) for item in value]
     return value
@@ -132,8 +135,8 @@ def _search_filters(
     tag_ids: Sequence[str] | None,
     is_favorite: bool | None,
     asset_type: str | None,
-    taken_after: datetime | None,
-    taken_before: datetime | None,
+    taken_after: date | None,
+    taken_before: date | None,
     visibility: str | None,
     with_exif: bool | None,
     extra: Mapping[str, Any] | None,
@@ -541,8 +544,8 @@ class ImmichClient:
         tag_ids: Sequence[str] | None = None,
         is_favorite: bool | None = None,
         asset_type: str | None = None,
-        taken_after: datetime | None = None,
-        taken_before: datetime | None = None,
+        taken_after: date | None = None,
+        taken_before: date | None = None,
         visibility: str | None = None,
         with_exif: bool | None = None,
         order: str | None = None,
@@ -585,8 +588,8 @@ class ImmichClient:
         tag_ids: Sequence[str] | None = None,
         is_favorite: bool | None = None,
         asset_type: str | None = None,
-        taken_after: datetime | None = None,
-        taken_before: datetime | None = None,
+        taken_after: date | None = None,
+        taken_before: date | None = None,
         visibility: str | None = None,
         with_exif: bool | None = None,
         extra: Mapping[str, Any] | None = None,
@@ -619,8 +622,8 @@ class ImmichClient:
         tag_ids: Sequence[str] | None = None,
         is_favorite: bool | None = None,
         asset_type: str | None = None,
-        taken_after: datetime | None = None,
-        taken_before: datetime | None = None,
+        taken_after: date | None = None,
+        taken_before: date | None = None,
         visibility: str | None = None,
         with_exif: bool | None = None,
         extra: Mapping[str, Any] | None = None,
