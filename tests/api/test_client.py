@@ -133,6 +133,8 @@ async def test_queues(immich: FakeImmich, client: ImmichClient) -> None:
     assert "thumbnail_generation" in by_key
     assert by_key["thumbnail_generation"].name == "thumbnailGeneration"
     assert all(queue.pending >= 0 for queue in queues)
+    counts = by_key["thumbnail_generation"].statistics.counts()
+    assert set(counts) >= {"active", "waiting", "delayed", "failed", "completed", "paused"}
 
 
 async def test_queue_commands(immich: FakeImmich, client: ImmichClient) -> None:
@@ -157,6 +159,10 @@ async def test_queue_commands(immich: FakeImmich, client: ImmichClient) -> None:
     await client.create_job("memory_create")
     assert immich.requests[-1].path == "/jobs"
     assert immich.requests[-1].json == {"name": "memory-create"}
+    for job in await client.list_manual_jobs():
+        await client.create_job(job)
+    v3_only = [r.json["name"] for r in immich.requests if r.json and "integrity" in r.json["name"]]
+    assert bool(v3_only) == (immich.api_version >= "3")
 
 
 async def test_legacy_queues(fake_server: ServerFactory, session: aiohttp.ClientSession) -> None:

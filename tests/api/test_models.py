@@ -168,6 +168,15 @@ def test_queue_helpers() -> None:
     )
     assert queue.key == "thumbnail_generation"
     assert queue.pending == 6
+    counts = queue.statistics.counts()
+    assert counts["failed"] == 4
+    assert counts["extra"] == 9
+    future = Queue.model_validate(
+        {"name": "x", "statistics": {"stalledForever": 2, "label": "n/a", "flag": True}}
+    ).statistics.counts()
+    assert future["stalled_forever"] == 2
+    assert "label" not in future
+    assert "flag" not in future
     legacy = QueueLegacy.model_validate(
         {"jobCounts": {"active": 2}, "queueStatus": {"isActive": True, "isPaused": True}}
     )
@@ -250,6 +259,9 @@ def test_dialect_gate() -> None:
     assert v3.album_list_query(None) == {"isOwned": True}
     assert v3.album_list_query(True) == {"isShared": True}
     assert v3.album_list_query(False) == {"isOwned": True, "isShared": False}
+    assert "memory_create" in v2.manual_jobs
+    assert "integrity_missing_files" not in v2.manual_jobs
+    assert "integrity_missing_files" in v3.manual_jobs
     assert v2.album_get_query() == {"withoutAssets": True}
     assert v3.album_get_query() == {}
     day = date(2024, 2, 29)

@@ -1,7 +1,7 @@
 """Async client for the Immich photo server (2.x and 3.x); independent of Home Assistant."""
 
 from .client import ImmichClient
-from .const import AssetMediaSize, QueueCommand, to_camel, to_kebab, to_snake
+from .const import MANUAL_JOBS, AssetMediaSize, QueueCommand, to_camel, to_kebab, to_snake
 from .dialect import MIN_VERSION, Dialect
 from .errors import (
     ImmichAuthError,
@@ -60,6 +60,7 @@ from .models import (
 from .stream import AssetStream
 
 __all__ = [
+    "MANUAL_JOBS",
     "MIN_VERSION",
     "Album",
     "AlbumStatistics",

@@ -407,6 +407,10 @@ class ImmichClient:
                 ),
             )
 
+    async def list_manual_jobs(self) -> tuple[str, ...]:
+        """Return the manual jobs this server runs (snake_case, e.g. ``memory_create``)."""
+        return (await self._dialect()).manual_jobs
+
     async def create_job(self, name: str) -> None:
         """Run a manual job such as ``memory_create`` (snake_case or Immich's kebab-case)."""
         await self._request("POST", "/jobs", json_body={"name": to_kebab(name)})

@@ -28,6 +28,28 @@ STREAM_RESPONSE_HEADERS = (
     "cache-control",
 )
 
+# Manual jobs (``POST /jobs``) every supported server knows, in snake_case.
+MANUAL_JOBS = (
+    "person_cleanup",
+    "tag_cleanup",
+    "user_cleanup",
+    "memory_cleanup",
+    "memory_create",
+    "backup_database",
+)
+# Manual jobs added in Immich 3.0.
+MANUAL_JOBS_V3 = (
+    "integrity_missing_files",
+    "integrity_untracked_files",
+    "integrity_checksum_mismatch",
+    "integrity_missing_files_refresh",
+    "integrity_untracked_files_refresh",
+    "integrity_checksum_mismatch_refresh",
+    "integrity_missing_files_delete_all",
+    "integrity_untracked_files_delete_all",
+    "integrity_checksum_mismatch_delete_all",
+)
+
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 

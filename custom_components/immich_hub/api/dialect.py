@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from .const import MANUAL_JOBS, MANUAL_JOBS_V3
 from .models import ServerVersion
 
 MIN_VERSION = ServerVersion(2, 0, 0)
@@ -36,6 +37,11 @@ class Dialect:
     def upload_needs_device_fields(self) -> bool:
         """Return whether an upload must carry ``deviceAssetId`` and ``deviceId`` (2.x only)."""
         return self.version < V3
+
+    @property
+    def manual_jobs(self) -> tuple[str, ...]:
+        """Return the manual jobs the server runs (snake_case)."""
+        return MANUAL_JOBS + MANUAL_JOBS_V3 if self.version >= V3 else MANUAL_JOBS
 
     def album_list_query(self, shared: bool | None) -> dict[str, bool]:
         """Return the album list filter.

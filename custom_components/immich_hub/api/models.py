@@ -299,7 +299,9 @@ class ServerFeatures(ImmichModel):
 
 
 class QueueStatistics(ImmichModel):
-    """Job counts of one queue."""
+    """Job counts of one queue; counts Immich adds later are kept as extra fields."""
+
+    model_config = ConfigDict(extra="allow")
 
     active: int = 0
     completed: int = 0
@@ -307,6 +309,14 @@ class QueueStatistics(ImmichModel):
     failed: int = 0
     paused: int = 0
     waiting: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """Return every count Immich reported, keyed in snake_case."""
+        counts = {name: getattr(self, name) for name in type(self).model_fields}
+        for name, value in (self.model_extra or {}).items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                counts[to_snake(name)] = value
+        return counts
 
 
 class Queue(ImmichModel):
