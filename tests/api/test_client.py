@@ -161,8 +161,9 @@ async def test_queue_commands(immich: FakeImmich, client: ImmichClient) -> None:
     assert immich.requests[-1].json == {"name": "memory-create"}
     for job in await client.list_manual_jobs():
         await client.create_job(job)
-    v3_only = [r.json["name"] for r in immich.requests if r.json and "integrity" in r.json["name"]]
-    assert bool(v3_only) == (immich.api_version >= "3")
+    jobs = [r.json["name"] for r in immich.requests if r.method == "POST" and r.path == "/jobs"]
+    assert "backup-database" in jobs
+    assert ("integrity-missing-files" in jobs) == (immich.api_version >= "3")
 
 
 async def test_legacy_queues(fake_server: ServerFactory, session: aiohttp.ClientSession) -> None:
