@@ -14,8 +14,9 @@ from .library import THUMBHASH, Album, ApiKey, Asset, Library, Memory, Person, T
 
 def iso(value: datetime) -> str:
     """Format like JavaScript's Date.toISOString(): milliseconds and a `Z`."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def duration_v2(ms: int | None) -> str:

@@ -835,37 +835,63 @@ _RANGE_FILTERS: Final[tuple[tuple[str, str, Callable[[Asset], datetime]], ...]] 
 def _filter_assets(ctx: Context, body: dict[str, Any], assets: Iterable[Asset]) -> list[Asset]:
     """Apply MetadataSearchDto/RandomSearchDto/SmartSearchDto filters."""
     lib = ctx.library
-    result = [a for a in assets if body.get("withDeleted") or not a.is_trashed]
+    checks: list[Callable[[Asset], bool]] = []
+    with_deleted = bool(body.get("withDeleted"))
     visibilities = (body["visibility"],) if body.get("visibility") else ("timeline", "archive")
-    result = [a for a in result if a.visibility in visibilities]
     for album_id in body.get("albumIds") or []:
         album = lib.albums.get(album_id)
-        members = album.asset_ids if album else {}
-        result = [a for a in result if a.id in members]
+        members: dict[str, None] = album.asset_ids if album else {}
+        checks.append(lambda a, members=members: a.id in members)  # type: ignore[misc]
     if body.get("isNotInAlbum"):
         in_albums = {i for album in lib.albums.values() for i in album.asset_ids}
-        result = [a for a in result if a.id not in in_albums]
+        checks.append(lambda a: a.id not in in_albums)
     for person_id in body.get("personIds") or []:
-        result = [a for a in result if person_id in a.person_ids]
+        checks.append(lambda a, p=person_id: p in a.person_ids)  # type: ignore[misc]
     for tag_id in body.get("tagIds") or []:
-        descendants = _tag_descendants(lib, tag_id)
-        result = [a for a in result if descendants.intersection(a.tag_ids)]
+        tags = _tag_descendants(lib, tag_id)
+        checks.append(lambda a, tags=tags: bool(tags.intersection(a.tag_ids)))  # type: ignore[misc]
+    checks.extend(_value_checks(ctx, body))
+    result = [
+        a for a in assets if a.visibility in visibilities and (with_deleted or not a.is_trashed)
+    ]
+    for check in checks:
+        result = [a for a in result if check(a)]
+    return result
+
+
+def _value_checks(ctx: Context, body: dict[str, Any]) -> list[Callable[[Asset], bool]]:
+    """Build the per-field checks of a search body (equality, text, date ranges)."""
+    lib = ctx.library
+    checks: list[Callable[[Asset], bool]] = []
     for name, getter in _SIMPLE_FILTERS.items():
         if name in body:
-            result = [a for a in result if getter(a) == body[name]]
+            checks.append(lambda a, g=getter, want=body[name]: g(a) == want)  # type: ignore[misc]
     for name, text in _TEXT_FILTERS.items():
         if name in body:
-            result = [a for a in result if str(body[name]).lower() in text(a).lower()]
+            needle = str(body[name]).lower()
+            checks.append(lambda a, t=text, n=needle: n in t(a).lower())  # type: ignore[misc]
     if "checksum" in body:
-        result = [a for a in result if lib.checksum(a) == body["checksum"]]
+        checks.append(lambda a: lib.checksum(a) == body["checksum"])
     for after_key, before_key, moment in _RANGE_FILTERS:
         after, before = parse_time(body.get(after_key)), parse_time(body.get(before_key))
-        result = [
-            a
-            for a in result
-            if (after is None or moment(a) >= after) and (before is None or moment(a) <= before)
-        ]
-    return result
+        if after is not None:
+            checks.append(lambda a, m=moment, t=after: m(a) >= t)  # type: ignore[misc]
+        if before is not None:
+            checks.append(lambda a, m=moment, t=before: m(a) <= t)  # type: ignore[misc]
+    return checks
+
+
+def _search_pool(ctx: Context, body: dict[str, Any]) -> list[Asset]:
+    """Return the user's own assets (2.7/3.0 search only the owner's), album-narrowed early."""
+    lib, user_id = ctx.library, ctx.auth_user.id
+    album_ids = body.get("albumIds") or []
+    if album_ids and album_ids[0] in lib.albums:
+        candidates: Iterable[Asset] = (
+            lib.assets[i] for i in lib.albums[album_ids[0]].asset_ids if i in lib.assets
+        )
+    else:
+        candidates = lib.assets.values()
+    return [a for a in candidates if a.owner_id == user_id]
 
 
 def _tag_descendants(lib: Library, tag_id: str) -> set[str]:
@@ -909,9 +935,7 @@ def _search_page(ctx: Context, assets: list[Asset], body: dict[str, Any]) -> web
 async def search_metadata(ctx: Context) -> web.StreamResponse:
     """POST /search/metadata: the user's own assets (Immich 2.7/3.0 limit search to the owner)."""
     body: dict[str, Any] = ctx.body or {}
-    assets = _filter_assets(
-        ctx, body, (a for a in ctx.library.assets.values() if a.owner_id == ctx.auth_user.id)
-    )
+    assets = _filter_assets(ctx, body, _search_pool(ctx, body))
     assets.sort(key=lambda a: (a.taken_at, a.id), reverse=body.get("order", "desc") == "desc")
     return _search_page(ctx, assets, body)
 
@@ -920,9 +944,7 @@ async def search_metadata(ctx: Context) -> web.StreamResponse:
 async def search_random(ctx: Context) -> web.StreamResponse:
     """POST /search/random."""
     body: dict[str, Any] = ctx.body or {}
-    pool = _filter_assets(
-        ctx, body, (a for a in ctx.library.assets.values() if a.owner_id == ctx.auth_user.id)
-    )
+    pool = _filter_assets(ctx, body, _search_pool(ctx, body))
     size = int(body.get("size") or 250)
     picked = ctx.library.rng.sample(pool, min(size, len(pool)))
     builder = dto(ctx)
@@ -934,9 +956,7 @@ async def search_smart(ctx: Context) -> web.StreamResponse:
     """POST /search/smart: a deterministic stand-in for CLIP, ranking by word matches."""
     body: dict[str, Any] = ctx.body or {}
     words = [w for w in re.split(r"\W+", str(body.get("query", "")).lower()) if w]
-    pool = _filter_assets(
-        ctx, body, (a for a in ctx.library.assets.values() if a.owner_id == ctx.auth_user.id)
-    )
+    pool = _filter_assets(ctx, body, _search_pool(ctx, body))
 
     def score(asset: Asset) -> int:
         text = " ".join(

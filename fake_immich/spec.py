@@ -68,6 +68,16 @@ _TYPE_NAMES: Final[dict[type, str]] = {
 }
 
 
+_PY_TYPES: Final[dict[str, tuple[type, ...]]] = {
+    "string": (str,),
+    "integer": (int,),  # exact types: a bool is not an integer
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
 def _type_name(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
@@ -98,11 +108,17 @@ class SchemaCompiler:
         if "$ref" in schema:
             return self._compile_ref(schema["$ref"])
         nullable = bool(schema.get("nullable"))
+        kind = schema.get("type")
+        allowed = _PY_TYPES.get(kind) if isinstance(kind, str) else None
         checks = self._checks(schema)
+        null_errors = None if nullable else ["is null but not nullable"]
 
+        # Hot path (big listings): the type test is inlined, the rest runs only if declared.
         def validate(value: Any) -> list[str] | None:
             if value is None:
-                return None if nullable else ["is null but not nullable"]
+                return null_errors
+            if allowed is not None and type(value) not in allowed:
+                return [f"expected {kind}, got {_type_name(value)}"]
             for check in checks:
                 errors = check(value)
                 if errors:
@@ -130,8 +146,6 @@ class SchemaCompiler:
             if key in schema:
                 checks.append(self._combinator(key, [self.compile(s) for s in schema[key]]))
         kind = schema.get("type")
-        if kind is not None:
-            checks.append(self._type_check(kind))
         if "enum" in schema:
             allowed = list(schema["enum"])
 
@@ -179,16 +193,6 @@ class SchemaCompiler:
             return None
 
         return any_of
-
-    @staticmethod
-    def _type_check(kind: str) -> Validator:
-        def check(value: Any) -> list[str] | None:
-            actual = _type_name(value)
-            if actual == kind or (kind == "number" and actual == "integer"):
-                return None
-            return [f"expected {kind}, got {actual}"]
-
-        return check
 
     @staticmethod
     def _string_checks(schema: Schema) -> list[Validator]:
@@ -277,9 +281,12 @@ class SchemaCompiler:
         )
 
         def check(value: Any) -> list[str] | None:
-            if not isinstance(value, dict):
+            if type(value) is not dict:
                 return None
-            errors: list[str] = [f".{name}: is required" for name in required if name not in value]
+            errors: list[str] = []
+            for name in required:
+                if name not in value:
+                    errors.append(f".{name}: is required")
             for name, item in value.items():
                 validator = properties.get(name)
                 if validator is None:
