@@ -88,7 +88,15 @@ async def test_user_with_subpath(
 
 @pytest.mark.parametrize(
     "url",
-    ["127.0.0.1:2283", "photos.example.org", "ftp://127.0.0.1", "http://", "http://a:b@127.0.0.1"],
+    [
+        "127.0.0.1:2283",
+        "photos.example.org",
+        "ftp://127.0.0.1",
+        "http://",
+        "http://a:b@127.0.0.1",
+        "http://[::1",
+        "http://127.0.0.1/?next=1",
+    ],
 )
 async def test_user_invalid_url(hass: HomeAssistant, immich: FakeImmich, url: str) -> None:
     """A URL without an http(s) scheme and host is refused before anything is sent."""
@@ -290,7 +298,7 @@ async def test_reauth_other_user(
 async def test_reconfigure(
     hass: HomeAssistant, immich: FakeImmich, config_entry: MockConfigEntry
 ) -> None:
-    """The URL and certificate check change; an empty key keeps the current one."""
+    """The entry follows the same user to a new URL; an empty key keeps the current one."""
     config_entry.add_to_hass(hass)
     result = await config_entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
@@ -300,17 +308,37 @@ async def test_reconfigure(
     )
     assert result["errors"] == {CONF_URL: "invalid_url"}
 
-    new_url = immich.url.replace("127.0.0.1", "localhost")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: new_url + "/", CONF_VERIFY_SSL: False}
+        result["flow_id"], {CONF_URL: immich.url + "/", CONF_VERIFY_SSL: False}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert config_entry.data == {
-        CONF_URL: new_url,
+        CONF_URL: immich.url,
         CONF_API_KEY: immich.admin_key,
         CONF_VERIFY_SSL: False,
     }
+
+
+async def test_reconfigure_moved_server(
+    hass: HomeAssistant, immich: FakeImmich, config_entry: MockConfigEntry
+) -> None:
+    """A move to another server with a new key of the same user is taken."""
+    config_entry.add_to_hass(hass)
+    async with FakeImmich(api_version=immich.api_version, prefix="/photos") as moved:
+        result = await config_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_URL: moved.url, CONF_VERIFY_SSL: True, CONF_API_KEY: moved.admin_key},
+        )
+        assert result["reason"] == "reconfigure_successful"
+        assert config_entry.data == {
+            CONF_URL: moved.url,
+            CONF_API_KEY: moved.admin_key,
+            CONF_VERIFY_SSL: True,
+        }
+        await hass.async_block_till_done()
+        moved.assert_no_violations()
 
 
 async def test_reconfigure_other_user(
