@@ -20,8 +20,10 @@ def iso(value: datetime) -> str:
 
 
 def duration_v2(ms: int | None) -> str:
-    """Format a duration as Immich 2 stores it ("0:00:12.345000")."""
-    total = (ms or 0) / 1000
+    """Format a duration as Immich 2 stores it ("0:00:12.345000"; images "0:00:00.00000")."""
+    if not ms:
+        return "0:00:00.00000"
+    total = ms / 1000
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{int(hours)}:{int(minutes):02d}:{seconds:09.6f}"

@@ -543,7 +543,7 @@ async def random_assets(ctx: Context) -> web.StreamResponse:
     """GET /assets/random (2.x only, deprecated)."""
     count = int(ctx.query.get("count", 1))
     pool = [a for a in ctx.library.owned_assets(ctx.auth_user.id) if a.visibility == "timeline"]
-    picked = ctx.library.rng.sample(pool, min(count, len(pool)))
+    picked = ctx.library.motion.sample(pool, min(count, len(pool)))
     builder = dto(ctx)
     return json_response([builder.asset(a, with_exif=True) for a in picked])
 
@@ -946,7 +946,7 @@ async def search_random(ctx: Context) -> web.StreamResponse:
     body: dict[str, Any] = ctx.body or {}
     pool = _filter_assets(ctx, body, _search_pool(ctx, body))
     size = int(body.get("size") or 250)
-    picked = ctx.library.rng.sample(pool, min(size, len(pool)))
+    picked = ctx.library.motion.sample(pool, min(size, len(pool)))
     builder = dto(ctx)
     return json_response([builder.asset(a, with_exif=bool(body.get("withExif"))) for a in picked])
 
@@ -988,7 +988,7 @@ def _memories(ctx: Context) -> list[Memory]:
         memories = []
     memories.sort(key=lambda m: (m.memory_at, m.year), reverse=query.get("order") != "asc")
     if query.get("order") == "random":
-        ctx.library.rng.shuffle(memories)
+        ctx.library.motion.shuffle(memories)
     if "size" in query:
         memories = memories[: int(query["size"])]
     return memories

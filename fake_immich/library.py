@@ -301,6 +301,9 @@ class Library:
         self, *, seed: int = 0, today: date | None = None, queue_names: list[str] | None = None
     ) -> None:
         self.rng = random.Random(seed)
+        # Queue motion and "random" answers draw from their own generator, so the ids of
+        # created albums and assets do not depend on how many requests came before.
+        self.motion = random.Random(seed + 1)
         self.today = today or datetime.now(UTC).date()
         self.media = MediaCache()
         self.users: dict[str, User] = {}
@@ -548,17 +551,17 @@ class Library:
             for queue in self.queues.values():
                 if queue.is_paused:
                     continue
-                done = min(queue.active, self.rng.randint(0, 2))
+                done = min(queue.active, self.motion.randint(0, 2))
                 queue.active -= done
                 queue.completed += done
-                if self.rng.random() < 0.05 and queue.active:
+                if self.motion.random() < 0.05 and queue.active:
                     queue.active -= 1
                     queue.failed += 1
-                start = min(queue.waiting, self.rng.randint(0, 2))
+                start = min(queue.waiting, self.motion.randint(0, 2))
                 queue.waiting -= start
                 queue.active += start
-                if self.rng.random() < 0.3:
-                    queue.waiting += self.rng.randint(1, 5)
+                if self.motion.random() < 0.3:
+                    queue.waiting += self.motion.randint(1, 5)
 
     # --- seeding -------------------------------------------------------------------------------
 

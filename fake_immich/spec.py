@@ -11,11 +11,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 import json
+import os
 from pathlib import Path
 import re
 from typing import Any, Final
 
-SPEC_DIR: Final = Path(__file__).resolve().parents[2] / "shared" / "immich-openapi"
+# The specs live beside the checkout (../shared/immich-openapi); IMMICH_OPENAPI_DIR overrides.
+SPEC_DIR: Final = Path(
+    os.environ.get(
+        "IMMICH_OPENAPI_DIR", Path(__file__).resolve().parents[2] / "shared" / "immich-openapi"
+    )
+)
 SUPPORTED_VERSIONS: Final = ("2.7.3", "3.0.3")
 
 type Validator = Callable[[Any], list[str] | None]
@@ -45,7 +51,10 @@ def spec_path(version: str) -> Path:
         raise ValueError(
             f"unsupported Immich API version {version!r}; use one of {SUPPORTED_VERSIONS}"
         )
-    return SPEC_DIR / f"immich-openapi-{version}.json"
+    path = SPEC_DIR / f"immich-openapi-{version}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found; set IMMICH_OPENAPI_DIR to the spec folder")
+    return path
 
 
 @cache
