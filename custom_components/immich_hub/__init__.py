@@ -17,11 +17,12 @@ from .api import (
     ImmichUnsupportedVersionError,
 )
 from .const import DOMAIN, REQUEST_TIMEOUT
+from .coordinator import Coordinators
 from .data import ImmichHubConfigEntry, ImmichHubData, missing_permissions
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
-PLATFORMS: list[Platform] = []
+PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.SWITCH, Platform.UPDATE]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -61,7 +62,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) ->
 
     ir.async_delete_issue(hass, DOMAIN, f"unsupported_version_{entry.entry_id}")
     _async_permission_issue(hass, entry, missing_permissions(user, api_key))
-    entry.runtime_data = ImmichHubData(client, user, api_key, server_version)
+    entry.runtime_data = data = ImmichHubData(client, user, api_key, server_version)
+    data.coordinators = Coordinators.create(hass, entry, data)
+    await data.coordinators.async_first_refresh()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
 from .api import ApiKey, ImmichClient, ServerVersion, User
 from .const import FEATURES, Feature
+
+if TYPE_CHECKING:
+    from .coordinator import Coordinators
 
 type ImmichHubConfigEntry = ConfigEntry[ImmichHubData]
 
@@ -21,6 +25,7 @@ class ImmichHubData:
     api_key: ApiKey
     server_version: ServerVersion
     features: frozenset[str] = field(init=False)
+    coordinators: Coordinators = field(init=False)
 
     def __post_init__(self) -> None:
         """Work out which features this key can serve."""

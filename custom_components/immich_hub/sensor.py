@@ -1,0 +1,162 @@
+"""Sensors: server disk and library counts, per-user counts and job queues."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfInformation
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .coordinator import ImmichHubCoordinator
+from .data import ImmichHubConfigEntry
+from .entity import ImmichHubEntity, QueueEntity, track_queues
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImmichHubSensorDescription(SensorEntityDescription):
+    """A sensor read from one coordinator's data."""
+
+    feature: str
+    """The feature the key and role must allow (admin-only features are marked in FEATURES)."""
+    value: Callable[[Any], StateType]
+
+
+def _bytes(key: str, value: Callable[[Any], StateType], feature: str) -> ImmichHubSensorDescription:
+    """Describe a data-size sensor shown in GiB."""
+    return ImmichHubSensorDescription(
+        key=key,
+        translation_key=key,
+        feature=feature,
+        value=value,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+    )
+
+
+def _count(key: str, value: Callable[[Any], StateType], feature: str) -> ImmichHubSensorDescription:
+    """Describe a count sensor."""
+    return ImmichHubSensorDescription(
+        key=key,
+        translation_key=key,
+        feature=feature,
+        value=value,
+        state_class=SensorStateClass.MEASUREMENT,
+    )
+
+
+SERVER_SENSORS: tuple[ImmichHubSensorDescription, ...] = (
+    _bytes("disk_size", lambda d: d.storage.disk_size_raw, "server_sensors"),
+    _bytes("disk_used", lambda d: d.storage.disk_use_raw, "server_sensors"),
+    _bytes("disk_available", lambda d: d.storage.disk_available_raw, "server_sensors"),
+    ImmichHubSensorDescription(
+        key="disk_usage",
+        translation_key="disk_usage",
+        feature="server_sensors",
+        value=lambda d: d.storage.disk_usage_percentage,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+    ),
+    _count("photos", lambda d: d.statistics.photos, "server_statistics"),
+    _count("videos", lambda d: d.statistics.videos, "server_statistics"),
+    _bytes("usage", lambda d: d.statistics.usage, "server_statistics"),
+    _bytes("usage_photos", lambda d: d.statistics.usage_photos, "server_statistics"),
+    _bytes("usage_videos", lambda d: d.statistics.usage_videos, "server_statistics"),
+)
+
+LIBRARY_SENSORS: tuple[ImmichHubSensorDescription, ...] = (
+    _count("my_photos", lambda d: d.assets.images, "library_sensors"),
+    _count("my_videos", lambda d: d.assets.videos, "library_sensors"),
+    _count("my_albums", lambda d: d.albums.owned, "library_sensors"),
+    _count("memories_today", lambda d: d.memories_today.total, "library_sensors"),
+)
+
+QUEUE_TOTALS: tuple[ImmichHubSensorDescription, ...] = (
+    _count("jobs_pending", lambda q: sum(queue.pending for queue in q.values()), "job_queues"),
+    _count(
+        "jobs_failed",
+        lambda q: sum(queue.statistics.failed for queue in q.values()),
+        "job_queues",
+    ),
+)
+
+DISABLED_BY_DEFAULT = frozenset({"usage_photos", "usage_videos"})
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ImmichHubConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors the entry's key can serve."""
+    data = entry.runtime_data
+    coordinators = data.coordinators
+    groups = (
+        (coordinators.server, SERVER_SENSORS),
+        (coordinators.library, LIBRARY_SENSORS),
+        (coordinators.queues, QUEUE_TOTALS),
+    )
+    async_add_entities(
+        ImmichHubSensor(coordinator, description)
+        for coordinator, descriptions in groups
+        if coordinator is not None
+        for description in descriptions
+        if data.has(description.feature)
+    )
+    if (queues := coordinators.queues) is not None:
+        entry.async_on_unload(
+            track_queues(queues, lambda queue: QueueSensor(queues, queue), async_add_entities)
+        )
+
+
+class ImmichHubSensor(ImmichHubEntity[ImmichHubCoordinator[Any]], SensorEntity):
+    """A sensor described by an ImmichHubSensorDescription."""
+
+    entity_description: ImmichHubSensorDescription
+
+    def __init__(
+        self, coordinator: ImmichHubCoordinator[Any], description: ImmichHubSensorDescription
+    ) -> None:
+        """Set up the sensor from its description."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+        self._attr_entity_registry_enabled_default = description.key not in DISABLED_BY_DEFAULT
+
+    @property
+    def native_value(self) -> StateType:
+        """Return the value from the last poll."""
+        return self.entity_description.value(self.coordinator.data)
+
+
+class QueueSensor(QueueEntity, SensorEntity):
+    """Jobs not yet done in one queue (active, waiting and delayed)."""
+
+    _attr_translation_key = "queue"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    @property
+    def native_value(self) -> StateType:
+        """Return the queue's pending jobs."""
+        return self.coordinator.data[self.queue].pending
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return every count Immich reports for the queue, and whether it is paused."""
+        queue = self.coordinator.data[self.queue]
+        return {**queue.statistics.counts(), "paused": queue.is_paused}

@@ -1,0 +1,320 @@
+"""Tests of the sensors, queue switches and update entity, for admin, user and limited keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.immich_hub.const import DOMAIN
+from fake_immich import FakeImmich
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    CONF_API_KEY,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
+
+ADMIN = "immich_ada_admin"
+QUEUE_SENSOR = f"sensor.{ADMIN}_thumbnail_generation_queue"
+QUEUE_SWITCH = f"switch.{ADMIN}_thumbnail_generation_queue"
+
+
+async def _setup(
+    hass: HomeAssistant, server: FakeImmich, key: str, user_id: str
+) -> MockConfigEntry:
+    """Set up an entry for a key of the fake server."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Immich",
+        unique_id=user_id,
+        data={CONF_URL: server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def _poll(hass: HomeAssistant, seconds: int) -> None:
+    """Let the given seconds pass so that coordinators due by then poll."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, dict[str, Any]]:
+    """Describe every entity of an entry; queue counts move, so only their presence counts."""
+    registry = er.async_get(hass)
+    described: dict[str, dict[str, Any]] = {}
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        state = hass.states.get(entity.entity_id)
+        moving = "_queue" in entity.entity_id or "jobs_" in entity.entity_id
+        described[entity.entity_id] = {
+            "unique_id": entity.unique_id.removeprefix(str(entry.unique_id)),
+            "translation_key": entity.translation_key,
+            "category": entity.entity_category,
+            "disabled": entity.disabled_by,
+            "device_class": entity.original_device_class,
+            "unit": entity.unit_of_measurement,
+            "state": None if state is None else ("<moving>" if moving else state.state),
+        }
+    return dict(sorted(described.items()))
+
+
+async def test_admin_entities(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """An admin key gets server, library, statistics, queue and update entities."""
+    assert _entities(hass, loaded_entry) == snapshot
+
+
+async def test_user_entities(
+    hass: HomeAssistant, immich: FakeImmich, snapshot: SnapshotAssertion
+) -> None:
+    """A non-admin key gets no statistics or queue entities."""
+    entry = await _setup(hass, immich, immich.user_key, immich.user_user_id)
+    entities = _entities(hass, entry)
+    assert not [entity for entity in entities if "queue" in entity or "jobs" in entity]
+    assert entities == snapshot
+
+
+async def test_limited_key_entities(
+    hass: HomeAssistant, immich: FakeImmich, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A key with few permissions gets the entities it can serve and logs no error."""
+    with caplog.at_level(logging.WARNING):
+        entry = await _setup(hass, immich, immich.limited_key, immich.user_user_id)
+    keys = {entity["unique_id"] for entity in _entities(hass, entry).values()}
+    assert keys == {"_disk_size", "_disk_used", "_disk_available", "_disk_usage"}
+    ours = [r for r in caplog.records if r.name.startswith("custom_components.immich_hub")]
+    assert not [record for record in ours if record.levelno >= logging.WARNING]
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"missing_permissions_{entry.entry_id}")
+
+
+async def test_library_sensors_match_server(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Library counts are the admin user's own."""
+    library = immich.library
+    admin_assets = [a for a in library.assets.values() if a.owner_id == immich.admin_user_id]
+    photos = sum(1 for asset in admin_assets if asset.type == "IMAGE")
+    assert hass.states.get(f"sensor.{ADMIN}_my_photos").state == str(photos)
+    assert hass.states.get(f"sensor.{ADMIN}_my_videos").state == str(len(admin_assets) - photos)
+    assert hass.states.get(f"sensor.{ADMIN}_my_albums").state == "3"
+    assert int(hass.states.get(f"sensor.{ADMIN}_memories_today").state) >= 1
+
+
+async def test_queue_sensor_matches_server(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A queue sensor counts active, waiting and delayed jobs; attributes carry every count."""
+    await loaded_entry.runtime_data.coordinators.queues.async_refresh()
+    await hass.async_block_till_done()
+    queue = immich.library.queues["thumbnailGeneration"]
+    state = hass.states.get(QUEUE_SENSOR)
+    assert state.state == str(queue.active + queue.waiting + queue.delayed)
+    assert state.attributes["failed"] == queue.failed
+    assert state.attributes["completed"] == queue.completed
+    assert state.attributes["paused"] is False
+    total = sum(q.active + q.waiting + q.delayed for q in immich.library.queues.values())
+    assert hass.states.get(f"sensor.{ADMIN}_jobs_pending").state == str(total)
+    failed = sum(q.failed for q in immich.library.queues.values())
+    assert hass.states.get(f"sensor.{ADMIN}_jobs_failed").state == str(failed)
+
+
+async def test_switch_pauses_and_resumes(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Turning a queue switch off pauses the queue through /queues, on resumes it."""
+    assert hass.states.get(QUEUE_SWITCH).state == STATE_ON
+    immich.clear_requests()
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: QUEUE_SWITCH}, blocking=True
+    )
+    assert immich.library.queues["thumbnailGeneration"].is_paused
+    assert hass.states.get(QUEUE_SWITCH).state == STATE_OFF
+    assert hass.states.get(QUEUE_SENSOR).attributes["paused"] is True
+    command = [r for r in immich.requests if r.method == "PUT"]
+    assert [(r.path, r.json) for r in command] == [
+        ("/queues/thumbnailGeneration", {"isPaused": True})
+    ]
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: QUEUE_SWITCH}, blocking=True
+    )
+    assert not immich.library.queues["thumbnailGeneration"].is_paused
+    assert hass.states.get(QUEUE_SWITCH).state == STATE_ON
+
+
+async def test_switch_on_legacy_server(hass: HomeAssistant, socket_enabled: None) -> None:
+    """A server older than 2.4 is commanded through the legacy /jobs endpoint."""
+    async with FakeImmich(api_version="2.7.3", server_version=(2, 3, 0)) as server:
+        await _setup(hass, server, server.admin_key, server.admin_user_id)
+        server.clear_requests()
+        await hass.services.async_call(
+            SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: QUEUE_SWITCH}, blocking=True
+        )
+        assert hass.states.get(QUEUE_SWITCH).state == STATE_OFF
+        command = [r for r in server.requests if r.method == "PUT"]
+        assert [r.path for r in command] == ["/jobs/thumbnailGeneration"]
+        assert command[0].json["command"] == "pause"
+        assert not [r for r in server.requests if r.path.startswith("/queues")]
+        server.assert_no_violations()
+
+
+async def test_switch_error_is_reported(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A command Immich refuses raises a translated error and leaves the switch as it was."""
+    immich.add_fault("status", path=r"^/queues/thumbnailGeneration$", method="PUT", status=500)
+    with pytest.raises(Exception, match="refused the command") as err:
+        await hass.services.async_call(
+            SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: QUEUE_SWITCH}, blocking=True
+        )
+    assert err.value.translation_key == "queue_command_failed"
+    assert not immich.library.queues["thumbnailGeneration"].is_paused
+    assert hass.states.get(QUEUE_SWITCH).state == STATE_ON
+
+
+async def test_new_queue_after_upgrade(hass: HomeAssistant, socket_enabled: None) -> None:
+    """A queue that an upgrade brings gets entities without a reload."""
+    async with FakeImmich(api_version="2.7.3") as server:
+        entry = await _setup(hass, server, server.admin_key, server.admin_user_id)
+        assert hass.states.get(f"sensor.{ADMIN}_integrity_check_queue") is None
+
+        server.upgrade("3.0.3")
+        await _poll(hass, 16)
+
+        assert hass.states.get(f"sensor.{ADMIN}_integrity_check_queue").state.isdigit()
+        assert hass.states.get(f"switch.{ADMIN}_integrity_check_queue").state == STATE_ON
+        assert entry.state.recoverable
+        server.assert_no_violations()
+
+
+async def test_unknown_queue_name(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A queue name no spec knows yet is shown like any other."""
+    immich.library.ensure_queues(["holographicRendering"])
+    await loaded_entry.runtime_data.coordinators.queues.async_refresh()
+    await hass.async_block_till_done()
+
+    state = hass.states.get(f"sensor.{ADMIN}_holographic_rendering_queue")
+    assert state.state.isdigit()
+    assert state.name.endswith("Holographic rendering queue")
+    # The fake rightly flags the name as outside the spec it emulates: that is the point.
+    assert immich.violations
+    assert all("holographicRendering" in violation for violation in immich.violations)
+    immich.violations.clear()
+
+
+async def test_update_entity(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """The update entity shows the installed and the latest release, with its notes."""
+    state = hass.states.get(f"update.{ADMIN}_immich_server")
+    installed = ".".join(str(part) for part in immich.server_version)
+    latest = immich.library.release_version
+    assert state.attributes["installed_version"] == installed
+    assert state.attributes["latest_version"] == latest.removeprefix("v")
+    assert state.attributes["release_url"].endswith(f"/releases/tag/{latest}")
+    assert state.state == (STATE_OFF if latest.removeprefix("v") == installed else STATE_ON)
+
+
+async def test_device(hass: HomeAssistant, socket_enabled: None) -> None:
+    """One service device per entry, with the version and a configuration URL with subpath."""
+    async with FakeImmich(api_version="3.0.3", prefix="/immich") as server:
+        entry = await _setup(hass, server, server.admin_key, server.admin_user_id)
+        devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        assert len(devices) == 1
+        device = devices[0]
+        assert device.entry_type is dr.DeviceEntryType.SERVICE
+        assert device.manufacturer == "Immich"
+        assert device.sw_version == "3.0.3"
+        assert device.configuration_url == server.url
+        assert device.configuration_url.endswith("/immich")
+        server.assert_no_violations()
+
+
+async def test_unavailable_and_back(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Entities go unavailable while Immich is down and come back, logging once each way."""
+    disk = f"sensor.{ADMIN}_disk_size"
+    immich.add_fault("status", status=502)
+    for _ in range(3):
+        await _poll(hass, 61)
+    assert hass.states.get(disk).state == STATE_UNAVAILABLE
+    assert hass.states.get(QUEUE_SENSOR).state == STATE_UNAVAILABLE
+    went_away = [
+        r for r in caplog.records if "server data" in r.getMessage() and "Error" in r.getMessage()
+    ]
+    assert len(went_away) == 1
+
+    immich.clear_faults()
+    for _ in range(2):
+        await _poll(hass, 61)
+    assert hass.states.get(disk).state != STATE_UNAVAILABLE
+    assert hass.states.get(QUEUE_SENSOR).state != STATE_UNAVAILABLE
+    came_back = [r for r in caplog.records if "server data recovered" in r.getMessage()]
+    assert len(came_back) == 1
+
+
+async def test_401_during_refresh_starts_reauth(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """A key revoked while running starts reauthentication."""
+    immich.add_fault("unauthorized")
+    await _poll(hass, 61)
+
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_server_downgraded_below_minimum(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """A server that comes back older than Immich 2.0 raises a repair issue until it is fixed."""
+    issue_id = f"unsupported_version_{loaded_entry.entry_id}"
+    immich.set_server_version((1, 118, 0))
+    await _poll(hass, 61)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    assert hass.states.get(f"sensor.{ADMIN}_disk_size").state == STATE_UNAVAILABLE
+
+    immich.set_server_version(None)
+    await _poll(hass, 61)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert hass.states.get(f"sensor.{ADMIN}_disk_size").state != STATE_UNAVAILABLE
+
+
+async def test_update_entity_before_first_check(
+    hass: HomeAssistant, immich: FakeImmich, socket_enabled: None
+) -> None:
+    """Before Immich has checked for releases, the installed version counts as the latest."""
+    immich.library.release_version = None
+    await _setup(hass, immich, immich.admin_key, immich.admin_user_id)
+    state = hass.states.get(f"update.{ADMIN}_immich_server")
+    assert state.state == STATE_OFF
+    assert state.attributes["latest_version"] == state.attributes["installed_version"]
+    assert state.attributes["release_url"] is None
