@@ -10,6 +10,7 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 
+from .coordinator import Coordinators
 from .data import ImmichHubConfigEntry, missing_permissions
 
 TO_REDACT = {CONF_API_KEY, "unique_id", "title", "id", "user_id", "name", "email"}
@@ -39,4 +40,37 @@ async def async_get_config_entry_diagnostics(
         "api_key": {"permissions": sorted(data.api_key.permissions)},
         "features": sorted(data.features),
         "missing_permissions": missing_permissions(data.user, data.api_key),
+        "coordinators": _coordinators(data.coordinators),
     }
+
+
+def _coordinators(coordinators: Coordinators) -> dict[str, Any]:
+    """Summarise what each coordinator last read, without per-user details."""
+    summary: dict[str, Any] = {}
+    if (server := coordinators.server) is not None:
+        data = server.data
+        summary["server"] = {
+            "last_update_success": server.last_update_success,
+            "version": data.about.version if data.about else None,
+            "storage": data.storage.model_dump() if data.storage else None,
+            "statistics": data.statistics.model_dump(exclude={"usage_by_user"})
+            if data.statistics
+            else None,
+            "release": data.version_check.release_version if data.version_check else None,
+        }
+    if (queues := coordinators.queues) is not None:
+        summary["queues"] = {
+            "last_update_success": queues.last_update_success,
+            "queues": {
+                key: {**queue.statistics.counts(), "paused": queue.is_paused}
+                for key, queue in queues.data.items()
+            },
+        }
+    if (library := coordinators.library) is not None:
+        summary["library"] = {
+            "last_update_success": library.last_update_success,
+            "assets": library.data.assets.model_dump(),
+            "albums": library.data.albums.model_dump(),
+            "memories_today": library.data.memories_today.total,
+        }
+    return summary
