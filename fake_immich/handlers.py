@@ -784,6 +784,7 @@ async def upload_asset(ctx: Context) -> web.StreamResponse:
         owner.id, file_name=name, taken_at=parse_time(fields.get("fileCreatedAt")) or lib.now(),
         kind="VIDEO" if is_video else "IMAGE", width=width, height=height,
         payload=f"upload:{upload.checksum}", checksum=upload.checksum, size=upload.size,
+        created_at=lib.now(),
     )  # fmt: skip
     if upload.file_type != "application/octet-stream":
         asset.mime = upload.file_type
@@ -950,7 +951,14 @@ async def search_random(ctx: Context) -> web.StreamResponse:
     size = int(body.get("size") or 250)
     picked = ctx.library.motion.sample(pool, min(size, len(pool)))
     builder = dto(ctx)
-    return json_response([builder.asset(a, with_exif=bool(body.get("withExif"))) for a in picked])
+    return json_response(
+        [
+            builder.asset(
+                a, with_exif=bool(body.get("withExif")), with_people=bool(body.get("withPeople"))
+            )
+            for a in picked
+        ]
+    )
 
 
 @handles("searchSmart")

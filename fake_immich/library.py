@@ -392,8 +392,13 @@ class Library:
         payload: str | None = None,
         checksum: str | None = None,
         size: int = 0,
+        created_at: datetime | None = None,
     ) -> Asset:
-        """Create an asset; its media is rendered on first request."""
+        """Create an asset; its media is rendered on first request.
+
+        ``created_at`` is when Immich received it: an upload's is now, a seeded photo's soon
+        after it was taken.
+        """
         asset_id = self.new_id()
         mime = {"JPEG": "image/jpeg", "PNG": "image/png", "MP4": "video/mp4"}.get(
             fmt, "application/octet-stream"
@@ -406,7 +411,7 @@ class Library:
             type=kind,
             file_name=file_name,
             taken_at=taken_at,
-            created_at=taken_at + timedelta(hours=2),
+            created_at=created_at or taken_at + timedelta(hours=2),
             width=width,
             height=height,
             mime=mime,

@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.immich_hub import config_flow
 from custom_components.immich_hub.const import (
+    CONF_EVENTS_INTERVAL,
     CONF_IMAGE_INTERVAL,
     CONF_IMAGE_SIZE,
     CONF_LIBRARY_INTERVAL,
@@ -365,6 +366,7 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
         CONF_SERVER_INTERVAL: 30,
         CONF_QUEUES_INTERVAL: 10,
         CONF_LIBRARY_INTERVAL: 600,
+        CONF_EVENTS_INTERVAL: 30,
         CONF_IMAGE_INTERVAL: 120,
         CONF_SLIDESHOW_INTERVAL: 5,
         CONF_IMAGE_SIZE: "fullsize",

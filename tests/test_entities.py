@@ -62,7 +62,11 @@ def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, dict[str
     described: dict[str, dict[str, Any]] = {}
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
         state = hass.states.get(entity.entity_id)
-        moving = "_queue" in entity.entity_id or "jobs_" in entity.entity_id
+        moving = (
+            "_queue" in entity.entity_id
+            or "jobs_" in entity.entity_id
+            or entity.domain == "image"  # its state is when the photo last changed
+        )
         described[entity.entity_id] = {
             "unique_id": entity.unique_id.removeprefix(str(entry.unique_id)),
             "translation_key": entity.translation_key,
@@ -99,7 +103,16 @@ async def test_limited_key_entities(
     with caplog.at_level(logging.WARNING):
         entry = await _setup(hass, immich, immich.limited_key, immich.user_user_id)
     keys = {entity["unique_id"] for entity in _entities(hass, entry).values()}
-    assert keys == {"_disk_size", "_disk_used", "_disk_available", "_disk_usage"}
+    assert keys == {
+        "_disk_size",
+        "_disk_used",
+        "_disk_available",
+        "_disk_usage",
+        "_random",
+        "_favorites",
+        "_memories",
+        "_assets",
+    }
     ours = [r for r in caplog.records if r.name.startswith("custom_components.immich_hub")]
     assert not [record for record in ours if record.levelno >= logging.WARNING]
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"missing_permissions_{entry.entry_id}")

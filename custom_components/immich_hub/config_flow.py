@@ -37,6 +37,7 @@ from .api import (
     User,
 )
 from .const import (
+    CONF_EVENTS_INTERVAL,
     CONF_IMAGE_INTERVAL,
     CONF_IMAGE_SIZE,
     CONF_LIBRARY_INTERVAL,
@@ -86,6 +87,7 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_SERVER_INTERVAL): vol.All(_seconds(10, 3600), vol.Coerce(int)),
         vol.Required(CONF_QUEUES_INTERVAL): vol.All(_seconds(5, 3600), vol.Coerce(int)),
         vol.Required(CONF_LIBRARY_INTERVAL): vol.All(_seconds(30, 86400), vol.Coerce(int)),
+        vol.Required(CONF_EVENTS_INTERVAL): vol.All(_seconds(10, 3600), vol.Coerce(int)),
         vol.Required(CONF_IMAGE_INTERVAL): vol.All(_seconds(5, 86400), vol.Coerce(int)),
         vol.Required(CONF_SLIDESHOW_INTERVAL): vol.All(_seconds(2, 3600), vol.Coerce(int)),
         vol.Required(CONF_IMAGE_SIZE): SelectSelector(

@@ -15,6 +15,7 @@ REQUEST_TIMEOUT: Final = 10.0
 CONF_SERVER_INTERVAL: Final = "server_interval"
 CONF_QUEUES_INTERVAL: Final = "queues_interval"
 CONF_LIBRARY_INTERVAL: Final = "library_interval"
+CONF_EVENTS_INTERVAL: Final = "events_interval"
 CONF_IMAGE_INTERVAL: Final = "image_interval"
 CONF_SLIDESHOW_INTERVAL: Final = "slideshow_interval"
 CONF_IMAGE_SIZE: Final = "image_size"
@@ -27,6 +28,7 @@ DEFAULT_OPTIONS: Final[dict[str, int | str | bool]] = {
     CONF_SERVER_INTERVAL: 60,
     CONF_QUEUES_INTERVAL: 15,
     CONF_LIBRARY_INTERVAL: 300,
+    CONF_EVENTS_INTERVAL: 60,
     CONF_IMAGE_INTERVAL: 60,
     CONF_SLIDESHOW_INTERVAL: 10,
     CONF_IMAGE_SIZE: IMAGE_SIZE_PREVIEW,
@@ -65,6 +67,8 @@ FEATURES: Final = (
         "album_management",
         ("album.create", "album.update", "album.delete", "albumAsset.create", "albumAsset.delete"),
     ),
+    Feature("image_entities", ("asset.read", "asset.view", "memory.read")),
+    Feature("asset_events", ("asset.read", "album.read")),
     Feature("server_statistics", ("server.statistics",), admin_only=True),
     Feature("job_queues", ("queue.read", "queue.update", "job.create"), admin_only=True),
 )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -27,13 +28,14 @@ from .api import (
     VersionCheck,
 )
 from .const import (
+    CONF_EVENTS_INTERVAL,
     CONF_LIBRARY_INTERVAL,
     CONF_QUEUES_INTERVAL,
     CONF_SERVER_INTERVAL,
-    DEFAULT_OPTIONS,
     DOMAIN,
     LOGGER,
 )
+from .data import option
 
 if TYPE_CHECKING:
     from .data import ImmichHubConfigEntry, ImmichHubData
@@ -74,7 +76,7 @@ class ImmichHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         interval_option: str,
     ) -> None:
         """Set the interval from the options."""
-        interval = entry.options.get(interval_option, DEFAULT_OPTIONS[interval_option])
+        interval = option(entry, interval_option)
         super().__init__(
             hass,
             LOGGER,
@@ -185,6 +187,124 @@ class LibraryCoordinator(ImmichHubCoordinator[LibraryData]):
         return LibraryData(assets, albums, memories)
 
 
+@dataclass(frozen=True, slots=True)
+class AssetEvent:
+    """Something that changed in the library since the last poll."""
+
+    type: str
+    data: dict[str, Any]
+
+
+STORE_VERSION = 1
+NEW_ASSETS_PER_POLL = 500
+"""Bound on asset_added events per poll; the rest come at the next polls, none are dropped."""
+
+
+class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
+    """Finds assets new to the library and albums that gained or lost assets, by polling.
+
+    The point reached is stored, so that a restart neither repeats nor drops events.
+    """
+
+    def __init__(
+        self, hass: HomeAssistant, entry: ImmichHubConfigEntry, client: ImmichClient
+    ) -> None:
+        """Set up the coordinator and its store."""
+        super().__init__(hass, entry, client, "events", CONF_EVENTS_INTERVAL)
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.events.{entry.entry_id}"
+        )
+        self._created_after: datetime | None = None
+        self._seen_at_boundary: set[str] = set()
+        self._albums: dict[str, int] | None = None
+
+    async def _async_setup(self) -> None:
+        """Load the point reached before the last restart."""
+        if (stored := await self._store.async_load()) is None:
+            return
+        self._created_after = datetime.fromisoformat(stored["created_after"])
+        self._seen_at_boundary = set(stored["seen_at_boundary"])
+        self._albums = stored["albums"]
+
+    async def _async_fetch(self) -> list[AssetEvent]:
+        """Return the events since the last poll, and remember how far it got."""
+        owned, shared = await asyncio.gather(
+            self.client.list_albums(), self.client.list_shared_albums()
+        )
+        albums = {album.id: album for album in (*owned, *shared)}
+        if self._created_after is None:
+            # Nothing already in the library is news: start from now, to Immich's millisecond.
+            now = dt_util.utcnow()
+            self._created_after = now.replace(microsecond=now.microsecond // 1000 * 1000)
+            events = []
+        else:
+            events = await self._new_assets(self._created_after)
+        counts = {album_id: album.asset_count for album_id, album in albums.items()}
+        for album_id, count in counts.items():
+            before = count if self._albums is None else self._albums.get(album_id, 0)
+            if count != before:
+                events.append(
+                    AssetEvent(
+                        "album_changed",
+                        {
+                            "album_id": album_id,
+                            "album_name": albums[album_id].name,
+                            "asset_count": count,
+                            "added": max(count - before, 0),
+                            "removed": max(before - count, 0),
+                        },
+                    )
+                )
+        self._albums = counts
+        await self._store.async_save(
+            {
+                "created_after": self._created_after.isoformat(),
+                "seen_at_boundary": sorted(self._seen_at_boundary),
+                "albums": counts,
+            }
+        )
+        return events
+
+    async def _new_assets(self, created_after: datetime) -> list[AssetEvent]:
+        """Return an asset_added event for each asset created since the point reached."""
+        page = await self.client.search_metadata(
+            size=NEW_ASSETS_PER_POLL,
+            order="asc",
+            with_exif=True,
+            extra={"createdAfter": created_after.isoformat()},
+        )
+        fresh = [
+            (asset.created_at, asset)
+            for asset in page.items
+            if asset.created_at is not None and asset.id not in self._seen_at_boundary
+        ]
+        events = []
+        for created_at, asset in sorted(fresh, key=lambda pair: pair[0]):
+            albums = await self.client.list_albums(asset_id=asset.id)
+            exif = asset.exif_info
+            taken = (exif.date_time_original if exif else None) or asset.file_created_at
+            events.append(
+                AssetEvent(
+                    "asset_added",
+                    {
+                        "asset_id": asset.id,
+                        "type": str(asset.type).lower(),
+                        "file_name": asset.original_file_name,
+                        "taken_at": taken.isoformat() if taken else None,
+                        "album_ids": [album.id for album in albums],
+                        "album_names": [album.name for album in albums],
+                    },
+                )
+            )
+            # Immich may count createdAfter inclusively: remember the ids at the newest instant.
+            if created_at > created_after:
+                created_after = created_at
+                self._seen_at_boundary = set()
+            self._seen_at_boundary.add(asset.id)
+        self._created_after = created_after
+        return events
+
+
 @dataclass(slots=True)
 class Coordinators:
     """The coordinators an entry runs; those the key cannot serve are None."""
@@ -192,6 +312,7 @@ class Coordinators:
     server: ServerCoordinator | None
     queues: QueuesCoordinator | None
     library: LibraryCoordinator | None
+    events: EventsCoordinator | None
 
     @classmethod
     def create(
@@ -212,6 +333,7 @@ class Coordinators:
             library=LibraryCoordinator(hass, entry, client, "library", CONF_LIBRARY_INTERVAL)
             if data.has("library_sensors")
             else None,
+            events=EventsCoordinator(hass, entry, client) if data.has("asset_events") else None,
         )
 
     async def async_first_refresh(self) -> None:
@@ -219,7 +341,7 @@ class Coordinators:
         await asyncio.gather(
             *(
                 coordinator.async_config_entry_first_refresh()
-                for coordinator in (self.server, self.queues, self.library)
+                for coordinator in (self.server, self.queues, self.library, self.events)
                 if coordinator is not None
             )
         )

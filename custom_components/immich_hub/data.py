@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 
 from .api import ApiKey, ImmichClient, ServerVersion, User
-from .const import FEATURES, Feature
+from .const import DEFAULT_OPTIONS, FEATURES, Feature
 
 if TYPE_CHECKING:
     from .coordinator import Coordinators
@@ -56,3 +56,8 @@ def missing_permissions(user: User, api_key: ApiKey) -> list[str]:
         permission for feature in usable_features(user) for permission in missing(feature, api_key)
     }
     return sorted(needed)
+
+
+def option(entry: ConfigEntry, key: str) -> Any:
+    """Return an option of the entry, or its default."""
+    return entry.options.get(key, DEFAULT_OPTIONS[key])

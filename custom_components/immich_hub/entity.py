@@ -12,6 +12,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import ImmichHubCoordinator, QueuesCoordinator
+from .data import ImmichHubConfigEntry
 
 # Queues most people never look at: their entities start disabled.
 QUIET_QUEUES = frozenset(
@@ -38,17 +39,22 @@ class ImmichHubEntity[CoordinatorT: ImmichHubCoordinator[Any]](CoordinatorEntity
         """Attach the entity to the entry's device under a stable unique id."""
         super().__init__(coordinator)
         entry = coordinator.config_entry
-        data = entry.runtime_data
         self._attr_unique_id = f"{entry.unique_id}_{key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, entry.entry_id)},
-            entry_type=DeviceEntryType.SERVICE,
-            manufacturer="Immich",
-            model="Immich server",
-            name=f"Immich {data.user.name}",
-            sw_version=str(data.server_version),
-            configuration_url=data.client.url,
-        )
+        self._attr_device_info = device_info(entry)
+
+
+def device_info(entry: ImmichHubConfigEntry) -> DeviceInfo:
+    """Return the entry's service device."""
+    data = entry.runtime_data
+    return DeviceInfo(
+        identifiers={(DOMAIN, entry.entry_id)},
+        entry_type=DeviceEntryType.SERVICE,
+        manufacturer="Immich",
+        model="Immich server",
+        name=f"Immich {data.user.name}",
+        sw_version=str(data.server_version),
+        configuration_url=data.client.url,
+    )
 
 
 def queue_name(key: str) -> str:

@@ -1,0 +1,52 @@
+"""The event entity that reports assets new to the library and albums that changed."""
+
+from __future__ import annotations
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import EventsCoordinator
+from .data import ImmichHubConfigEntry
+from .entity import ImmichHubEntity
+
+PARALLEL_UPDATES = 0
+
+ASSETS = EventEntityDescription(
+    key="assets", translation_key="assets", event_types=["asset_added", "album_changed"]
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ImmichHubConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the event entity when the key may read assets and albums."""
+    if (events := entry.runtime_data.coordinators.events) is not None:
+        async_add_entities([AssetsEvent(events)])
+
+
+class AssetsEvent(ImmichHubEntity[EventsCoordinator], EventEntity):
+    """Fires ``asset_added`` and ``album_changed`` as each poll finds them."""
+
+    def __init__(self, coordinator: EventsCoordinator) -> None:
+        """Set up the entity."""
+        super().__init__(coordinator, ASSETS.key)
+        self.entity_description = ASSETS
+
+    async def async_added_to_hass(self) -> None:
+        """Fire what the poll at setup found, such as assets added while Home Assistant was off."""
+        await super().async_added_to_hass()
+        if self.coordinator.data:
+            self._handle_coordinator_update()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Fire the events the last poll found."""
+        if not self.coordinator.last_update_success or not self.coordinator.data:
+            super()._handle_coordinator_update()
+            return
+        for event in self.coordinator.data:
+            self._trigger_event(event.type, event.data)
+            self.async_write_ha_state()

@@ -1,0 +1,118 @@
+"""Tests of the assets event entity: new assets, changed albums, and restarts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from fake_immich import FakeImmich
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
+
+ASSETS = "event.immich_ada_admin_assets"
+
+
+def _record(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """Collect every event the assets entity fires, with its data."""
+    fired: list[dict[str, Any]] = []
+
+    @callback
+    def _on_change(event: Event) -> None:
+        new = event.data["new_state"]
+        if event.data["entity_id"] == ASSETS and new and new.attributes.get("event_type"):
+            fired.append(dict(new.attributes))
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, _on_change)
+    return fired
+
+
+async def _poll(hass: HomeAssistant) -> None:
+    """Let one events interval (60 s by default) pass."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _add_photo(server: FakeImmich, name: str) -> str:
+    """Add a photo to the admin's library as an upload would, and return its id."""
+    library = server.library
+    now = library.now()
+    asset = library.add_asset(
+        server.admin_user_id, file_name=name, taken_at=now - timedelta(days=1), created_at=now
+    )
+    return asset.id
+
+
+async def test_nothing_fires_for_the_existing_library(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """What was in the library before setup is not news."""
+    fired = _record(hass)
+    await _poll(hass)
+    assert fired == []
+    assert hass.states.get(ASSETS).state == "unknown"
+
+
+async def test_asset_added(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A new asset fires asset_added with its id, type, name and date taken, once."""
+    fired = _record(hass)
+    asset_id = _add_photo(immich, "doorbell.jpg")
+    await _poll(hass)
+    await _poll(hass)
+
+    assert len(fired) == 1
+    event = fired[0]
+    assert event["event_type"] == "asset_added"
+    assert event["asset_id"] == asset_id
+    assert event["type"] == "image"
+    assert event["file_name"] == "doorbell.jpg"
+    assert event["taken_at"] is not None
+    assert event["album_ids"] == []
+
+
+async def test_album_changed(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """An album that gains or loses assets fires album_changed with the change."""
+    library = immich.library
+    album = next(a for a in library.albums.values() if a.name == "Holidays")
+    before = len(album.asset_ids)
+    fired = _record(hass)
+
+    asset_id = _add_photo(immich, "beach.jpg")
+    album.asset_ids[asset_id] = None
+    await _poll(hass)
+    types = [event["event_type"] for event in fired]
+    assert types == ["asset_added", "album_changed"]
+    assert fired[0]["album_names"] == ["Holidays"]
+    changed = fired[1]
+    assert changed["album_id"] == album.id
+    assert changed["album_name"] == "Holidays"
+    assert (changed["asset_count"], changed["added"], changed["removed"]) == (before + 1, 1, 0)
+
+    del album.asset_ids[asset_id]
+    await _poll(hass)
+    assert (fired[2]["event_type"], fired[2]["removed"]) == ("album_changed", 1)
+
+
+async def test_restart_neither_repeats_nor_drops(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Assets added while Home Assistant is stopped fire after the restart, the older do not."""
+    fired = _record(hass)
+    first = _add_photo(immich, "before.jpg")
+    await _poll(hass)
+    assert [event["asset_id"] for event in fired] == [first]
+
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    second = _add_photo(immich, "while-away.jpg")
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    await _poll(hass)
+
+    assert [event["asset_id"] for event in fired] == [first, second]
