@@ -1,0 +1,214 @@
+"""Run Home Assistant with Immich Hub loaded, against a real Immich or the demo one.
+
+Started by ``scripts/develop``. With IMMICH_URL and IMMICH_API_KEY set, Immich Hub is configured
+against that server; without them the fake Immich server runs here as a demo, with its sample
+library (photos over several years with memories for today, albums, people, tags, a video, job
+queues that keep moving). Onboarding is done, the integration is added through its config flow,
+and the address and login are printed. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+from pathlib import Path
+import signal
+import sys
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fake_immich import FakeImmich  # noqa: E402
+
+USERNAME = "demo"
+PASSWORD = "demo-immich-hub"  # noqa: S105  (the demo login, printed for the user)
+CONFIGURATION = """\
+# default_config would pull in go2rtc, which downloads a binary: list what the demo needs.
+homeassistant:
+  name: Immich Hub demo
+  time_zone: UTC
+  country: DE
+  currency: EUR
+  unit_system: metric
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+frontend:
+config:
+onboarding:
+history:
+logbook:
+media_source:
+image_upload:
+logger:
+  default: warning
+  logs:
+    custom_components.immich_hub: info
+"""
+
+
+def prepare(config: Path, port: int) -> None:
+    """Create the config dir with Immich Hub linked in from this checkout."""
+    (config / "custom_components").mkdir(parents=True, exist_ok=True)
+    link = config / "custom_components" / "immich_hub"
+    if not link.exists():
+        link.symlink_to(ROOT / "custom_components" / "immich_hub")
+    configuration = config / "configuration.yaml"
+    if not configuration.exists():
+        configuration.write_text(CONFIGURATION.format(port=port))
+    # Only the user is made through onboarding; the other steps would add integrations
+    # (Google Translate, Met.no) that a demo does not need.
+    onboarding = config / ".storage" / "onboarding"
+    if not onboarding.exists():
+        onboarding.parent.mkdir(exist_ok=True)
+        onboarding.write_text(
+            json.dumps(
+                {
+                    "version": 4,
+                    "minor_version": 1,
+                    "key": "onboarding",
+                    "data": {"done": ["core_config", "analytics", "integration"]},
+                }
+            )
+        )
+
+
+async def wait_for(session: aiohttp.ClientSession, base: str, process: Any) -> None:
+    """Wait until Home Assistant answers HTTP."""
+    for _ in range(600):
+        if process.returncode is not None:
+            raise SystemExit("Home Assistant exited during start-up")
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(f"{base}/api/onboarding") as response:
+                if response.status in (200, 401):
+                    return
+        await asyncio.sleep(0.5)
+    raise SystemExit("Home Assistant did not start within 5 minutes")
+
+
+async def token(session: aiohttp.ClientSession, base: str) -> str:
+    """Onboard on the first run (user demo), else log in; return an access token."""
+    client_id = f"{base}/"
+    async with session.get(f"{base}/api/onboarding") as response:
+        steps = await response.json() if response.status == 200 else []
+    if any(step["step"] == "user" and not step["done"] for step in steps):
+        body = {
+            "client_id": client_id,
+            "name": "Demo",
+            "username": USERNAME,
+            "password": PASSWORD,
+            "language": "en",
+        }
+        async with session.post(f"{base}/api/onboarding/users", json=body) as response:
+            code = (await response.json())["auth_code"]
+    else:
+        flow_body = {"client_id": client_id, "handler": ["homeassistant", None]}
+        flow_body["redirect_uri"] = client_id
+        async with session.post(f"{base}/auth/login_flow", json=flow_body) as response:
+            flow_id = (await response.json())["flow_id"]
+        login = {"client_id": client_id, "username": USERNAME, "password": PASSWORD}
+        async with session.post(f"{base}/auth/login_flow/{flow_id}", json=login) as response:
+            code = (await response.json())["result"]
+    form = {"grant_type": "authorization_code", "code": code, "client_id": client_id}
+    async with session.post(f"{base}/auth/token", data=form) as response:
+        access: str = (await response.json())["access_token"]
+    return access
+
+
+async def add_immich_hub(
+    session: aiohttp.ClientSession, base: str, access: str, url: str, api_key: str
+) -> None:
+    """Add Immich Hub through its config flow unless an entry exists."""
+    headers = {"Authorization": f"Bearer {access}"}
+    async with session.get(
+        f"{base}/api/config/config_entries/entry", params={"domain": "immich_hub"}, headers=headers
+    ) as response:
+        if await response.json():
+            return
+    async with session.post(
+        f"{base}/api/config/config_entries/flow",
+        json={"handler": "immich_hub", "show_advanced_options": False},
+        headers=headers,
+    ) as response:
+        flow = await response.json()
+    data = {"url": url, "api_key": api_key, "verify_ssl": True}
+    async with session.post(
+        f"{base}/api/config/config_entries/flow/{flow['flow_id']}", json=data, headers=headers
+    ) as response:
+        result = await response.json()
+    if result.get("step_id") == "missing_permissions":
+        async with session.post(
+            f"{base}/api/config/config_entries/flow/{flow['flow_id']}", json={}, headers=headers
+        ) as response:
+            result = await response.json()
+    if result.get("type") != "create_entry":
+        raise SystemExit(f"Immich Hub could not be added: {result}")
+
+
+async def tick(server: FakeImmich) -> None:
+    """Keep the demo's job queues moving."""
+    while True:
+        await asyncio.sleep(5)
+        server.tick()
+
+
+async def main(args: argparse.Namespace) -> int:
+    """Start everything, configure it, and wait for Ctrl-C."""
+    server: FakeImmich | None = None
+    url, api_key = os.environ.get("IMMICH_URL"), os.environ.get("IMMICH_API_KEY")
+    background: list[asyncio.Task[None]] = []
+    if not (url and api_key):
+        server = FakeImmich(args.api)
+        await server.start(host="127.0.0.1", port=args.immich_port)
+        url, api_key = server.url, server.admin_key
+        background.append(asyncio.create_task(tick(server)))
+        print(f"Demo Immich {server.api_version} at {server.url} (admin key {api_key})")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "homeassistant", "-c", args.config
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            await wait_for(session, base, process)
+            access = await token(session, base)
+            await add_immich_hub(session, base, access, url, api_key)
+        print(f"\nHome Assistant with Immich Hub: {base}  (login: {USERNAME} / {PASSWORD})\n")
+        if args.ready_file:
+            await asyncio.to_thread(Path(args.ready_file).write_text, base)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        waiting = asyncio.create_task(process.wait())
+        await asyncio.wait(
+            [waiting, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED"
+        )
+        return process.returncode or 0
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+        for task in background:
+            task.cancel()
+        if server is not None:
+            await server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", default=str(ROOT / ".develop" / "config"))
+    parser.add_argument("--port", type=int, default=8123)
+    parser.add_argument("--immich-port", type=int, default=2283)
+    parser.add_argument("--api", default="3.0.3")
+    parser.add_argument("--ready-file", help="write Home Assistant's URL here once it is ready")
+    arguments = parser.parse_args()
+    arguments.config = str(Path(arguments.config).resolve())
+    prepare(Path(arguments.config), arguments.port)
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(asyncio.run(main(arguments)))
