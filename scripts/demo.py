@@ -46,6 +46,14 @@ history:
 logbook:
 media_source:
 image_upload:
+lovelace:
+  dashboards:
+    dashboard-immich:
+      mode: yaml
+      title: Immich
+      icon: mdi:image-multiple
+      show_in_sidebar: true
+      filename: dashboards/immich.yaml
 logger:
   default: warning
   logs:
@@ -62,6 +70,10 @@ def prepare(config: Path, port: int) -> None:
     configuration = config / "configuration.yaml"
     if not configuration.exists():
         configuration.write_text(CONFIGURATION.format(port=port))
+    dashboard = config / "dashboards" / "immich.yaml"
+    if not dashboard.exists():
+        dashboard.parent.mkdir(exist_ok=True)
+        dashboard.write_text(json.dumps(build_dashboard([])))
     # Only the user is made through onboarding; the other steps would add integrations
     # (Google Translate, Met.no) that a demo does not need.
     onboarding = config / ".storage" / "onboarding"
@@ -151,6 +163,48 @@ async def add_immich_hub(
         raise SystemExit(f"Immich Hub could not be added: {result}")
 
 
+def build_dashboard(entity_ids: list[str]) -> dict[str, Any]:
+    """Return a dashboard with Immich Hub's sensors, update, event and image entities."""
+    by_domain: dict[str, list[str]] = {}
+    for entity_id in sorted(entity_ids):
+        by_domain.setdefault(entity_id.split(".", 1)[0], []).append(entity_id)
+    wanted = (
+        "disk_usage",
+        "disk_available",
+        "my_photos",
+        "my_videos",
+        "my_albums",
+        "memories_today",
+    )
+    sensors = [e for e in by_domain.get("sensor", []) if e.endswith(wanted) or "jobs_" in e]
+    cards: list[dict[str, Any]] = [
+        {"type": "entities", "title": "Immich", "entities": sensors + by_domain.get("update", [])},
+    ]
+    cards += [
+        {"type": "picture-entity", "entity": image, "show_state": False}
+        for image in by_domain.get("image", [])
+    ]
+    cards += [
+        {"type": "entities", "title": "Library events", "entities": by_domain.get("event", [])}
+    ]
+    return {"title": "Immich", "views": [{"title": "Immich", "path": "immich", "cards": cards}]}
+
+
+async def write_dashboard(
+    session: aiohttp.ClientSession, base: str, access: str, config: Path
+) -> None:
+    """Fill the demo dashboard with the entities Immich Hub created."""
+    async with session.ws_connect(f"{base}/api/websocket") as socket:
+        await socket.receive_json()
+        await socket.send_json({"type": "auth", "access_token": access})
+        await socket.receive_json()
+        await socket.send_json({"id": 1, "type": "config/entity_registry/list"})
+        entries = (await socket.receive_json())["result"]
+    ids = [entry["entity_id"] for entry in entries if entry["platform"] == "immich_hub"]
+    text = json.dumps(build_dashboard(ids), indent=2)
+    await asyncio.to_thread((config / "dashboards" / "immich.yaml").write_text, text)
+
+
 async def tick(server: FakeImmich) -> None:
     """Keep the demo's job queues moving."""
     while True:
@@ -177,10 +231,14 @@ async def main(args: argparse.Namespace) -> int:
         async with aiohttp.ClientSession() as session:
             await wait_for(session, base, process)
             access = await token(session, base)
-            await add_immich_hub(session, base, access, url, api_key)
+            if not args.no_integration:
+                await add_immich_hub(session, base, access, url, api_key)
+                await asyncio.sleep(2)  # let the entities register
+                await write_dashboard(session, base, access, Path(args.config))
         print(f"\nHome Assistant with Immich Hub: {base}  (login: {USERNAME} / {PASSWORD})\n")
         if args.ready_file:
-            await asyncio.to_thread(Path(args.ready_file).write_text, base)
+            ready = json.dumps({"url": base, "immich_url": url, "immich_api_key": api_key})
+            await asyncio.to_thread(Path(args.ready_file).write_text, ready)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -206,7 +264,12 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--immich-port", type=int, default=2283)
     parser.add_argument("--api", default="3.0.3")
-    parser.add_argument("--ready-file", help="write Home Assistant's URL here once it is ready")
+    parser.add_argument(
+        "--ready-file", help="once ready, write Home Assistant's and Immich's URLs and key here"
+    )
+    parser.add_argument(
+        "--no-integration", action="store_true", help="leave adding Immich Hub to the user"
+    )
     arguments = parser.parse_args()
     arguments.config = str(Path(arguments.config).resolve())
     prepare(Path(arguments.config), arguments.port)
