@@ -141,8 +141,8 @@ SEARCH_SCHEMA = vol.Schema(
         vol.Optional(ATTR_ALBUM_ID): cv.string,
         vol.Optional(ATTR_PERSON_ID): cv.string,
         vol.Optional(ATTR_FAVORITE): cv.boolean,
-        vol.Optional(ATTR_TAKEN_AFTER): vol.Any(cv.datetime, cv.date),
-        vol.Optional(ATTR_TAKEN_BEFORE): vol.Any(cv.datetime, cv.date),
+        vol.Optional(ATTR_TAKEN_AFTER): vol.Any(cv.date, cv.datetime),
+        vol.Optional(ATTR_TAKEN_BEFORE): vol.Any(cv.date, cv.datetime),
         vol.Optional(ATTR_TYPE): cv.string,
         vol.Optional(ATTR_LIMIT, default=SEARCH_LIMIT_DEFAULT): vol.All(
             vol.Coerce(int), vol.Range(min=1, max=SEARCH_LIMIT_MAX)
