@@ -44,7 +44,7 @@ from .api import (
     QueueCommand,
     to_snake,
 )
-from .const import DOMAIN
+from .const import DOMAIN, UPLOAD_CHUNK_SIZE
 from .data import ImmichHubConfigEntry
 
 ATTR_ALBUM_ID = "album_id"
@@ -376,7 +376,10 @@ def _inspect_file(hass: HomeAssistant, raw: str, default_tz: tzinfo) -> _LocalFi
     """Check that a path is an allowed regular file and read its EXIF date (blocking)."""
     given = Path(hass.config.path(raw))
     # Symlinks are resolved first, so a link cannot lead out of the allowed directories.
-    path = given.resolve()
+    try:
+        path = given.resolve()
+    except (OSError, RuntimeError) as err:  # a symlink loop
+        raise _invalid("file_not_found", file=raw) from err
     if not hass.config.is_allowed_path(str(path)):
         raise _invalid("path_not_allowed", file=raw)
     if not path.exists():
@@ -423,6 +426,7 @@ async def _async_upload(call: ServiceCall) -> ServiceResponse:
             file_created_at=local.taken_at,
             is_favorite=favorite,
             visibility=visibility,
+            chunk_size=UPLOAD_CHUNK_SIZE,
         )
         # The upload form carries no description, and a duplicate was not sent at all.
         updates: dict[str, Any] = {"description": description}

@@ -7,6 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from PIL import ExifTags, Image
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -86,6 +87,24 @@ async def test_upload_without_exif_uses_mtime(
     assert video_asset.type == "VIDEO"
     photo_asset = immich.library.assets[str(photo_response["asset_id"])]
     assert photo_asset.taken_at == datetime(2019, 3, 2, 8, 16, tzinfo=UTC)
+
+
+async def test_upload_with_unusable_exif_date_uses_mtime(
+    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """Cameras without a clock write zeros as the EXIF date; the file's time is used then."""
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "0000:00:00 00:00:00"
+    photo = allowed_dir / "zeros.jpg"
+    Image.new("RGB", (32, 32), (9, 9, 9)).save(photo, "JPEG", exif=exif)
+    mtime = datetime(2018, 5, 6, 7, 8, tzinfo=UTC).timestamp()
+    os.utime(photo, (mtime, mtime))
+
+    response = await call(hass, "upload", {"file": str(photo)})
+
+    assert response is not None
+    asset = immich.library.assets[str(response["asset_id"])]
+    assert asset.taken_at == datetime(2018, 5, 6, 7, 8, tzinfo=UTC)
 
 
 async def test_upload_duplicate_is_not_sent_again(
@@ -279,6 +298,8 @@ async def test_upload_bad_paths(
     outside = make_jpeg(tmp_path / "secret.jpg", taken=TAKEN)
     escape = allowed_dir / "link.jpg"
     escape.symlink_to(outside)
+    loop = allowed_dir / "loop.jpg"
+    loop.symlink_to(loop)
     folder = allowed_dir / "folder"
     folder.mkdir()
     cases = {
@@ -287,6 +308,7 @@ async def test_upload_bad_paths(
         str(allowed_dir / ".." / "secret.jpg"): ("path_not_allowed", "allowlist_external_dirs"),
         str(allowed_dir / "missing.jpg"): ("file_not_found", "does not exist"),
         str(folder): ("not_a_file", "not a regular file"),
+        str(loop): ("file_not_found", "does not exist"),
     }
     immich.clear_requests()
 
