@@ -376,10 +376,7 @@ def _inspect_file(hass: HomeAssistant, raw: str, default_tz: tzinfo) -> _LocalFi
     """Check that a path is an allowed regular file and read its EXIF date (blocking)."""
     given = Path(hass.config.path(raw))
     # Symlinks are resolved first, so a link cannot lead out of the allowed directories.
-    try:
-        path = given.resolve()
-    except (OSError, RuntimeError) as err:  # a symlink loop
-        raise _invalid("file_not_found", file=raw) from err
+    path = given.resolve()
     if not hass.config.is_allowed_path(str(path)):
         raise _invalid("path_not_allowed", file=raw)
     if not path.exists():
