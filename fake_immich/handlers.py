@@ -185,7 +185,9 @@ async def about(ctx: Context) -> web.StreamResponse:
 @handles("getServerFeatures")
 async def features(ctx: Context) -> web.StreamResponse:
     """GET /server/features: smart search and face recognition on, OAuth and e-mail off."""
-    return json_response(fill_from_schema(ctx, "ServerFeaturesDto"))
+    body = fill_from_schema(ctx, "ServerFeaturesDto")
+    body.update(ctx.server.features)
+    return json_response(body)
 
 
 @handles("getServerConfig")
@@ -964,6 +966,8 @@ async def search_random(ctx: Context) -> web.StreamResponse:
 @handles("searchSmart")
 async def search_smart(ctx: Context) -> web.StreamResponse:
     """POST /search/smart: a deterministic stand-in for CLIP, ranking by word matches."""
+    if ctx.server.features.get("smartSearch") is False:
+        raise ApiError(400, "Smart search is not enabled")
     body: dict[str, Any] = ctx.body or {}
     words = [w for w in re.split(r"\W+", str(body.get("query", "")).lower()) if w]
     pool = _filter_assets(ctx, body, _search_pool(ctx, body))

@@ -60,6 +60,8 @@ class FakeImmich:
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
         self.latency = 0.0
+        self.features: dict[str, bool] = {}
+        """Overrides of GET /server/features by camelCase name, e.g. {"smartSearch": False}."""
         self._faults = FaultSet()
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()

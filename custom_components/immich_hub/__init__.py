@@ -19,6 +19,7 @@ from .api import (
 from .const import DOMAIN, REQUEST_TIMEOUT
 from .coordinator import Coordinators
 from .data import ImmichHubConfigEntry, ImmichHubData, missing_permissions
+from .services import async_setup_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -33,6 +34,7 @@ PLATFORMS: list[Platform] = [
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Immich Hub."""
+    async_setup_services(hass)
     return True
 
 

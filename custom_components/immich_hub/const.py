@@ -12,6 +12,9 @@ LOGGER = logging.getLogger(__package__)
 REQUEST_TIMEOUT: Final = 10.0
 """Seconds one request to Immich may take, connect and each read included."""
 
+UPLOAD_CHUNK_SIZE: Final = 1024 * 1024
+"""Bytes read from disk at a time by the upload action (fewer executor hops, still small)."""
+
 CONF_SERVER_INTERVAL: Final = "server_interval"
 CONF_QUEUES_INTERVAL: Final = "queues_interval"
 CONF_LIBRARY_INTERVAL: Final = "library_interval"
