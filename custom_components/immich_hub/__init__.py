@@ -18,6 +18,7 @@ from .api import (
 )
 from .const import DOMAIN, REQUEST_TIMEOUT
 from .data import ImmichHubConfigEntry, ImmichHubData, missing_permissions
+from .views import async_setup_views
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -26,6 +27,7 @@ PLATFORMS: list[Platform] = []
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Immich Hub."""
+    async_setup_views(hass)
     return True
 
 
