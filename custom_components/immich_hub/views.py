@@ -31,7 +31,7 @@ from .data import ImmichHubConfigEntry
 _LOGGER = logging.getLogger(__name__)
 
 URL_PREFIX: Final = f"/api/{DOMAIN}"
-CHUNK_SIZE: Final = 256 * 1024
+CHUNK_SIZE: Final = 1024 * 1024
 THUMBNAIL_CACHE_CONTROL: Final = "private, max-age=86400"
 """Thumbnails never change for an asset id; the browser may keep them for a day."""
 
