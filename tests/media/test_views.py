@@ -237,22 +237,40 @@ async def test_unknown_asset_is_not_found(
     assert response.status == 404
 
 
-async def test_immich_failure_is_bad_gateway(
-    hass: HomeAssistant,
+@pytest.mark.parametrize(
+    "case", [("status", 404, 404), ("status", 500, 502), ("status", 403, 502), ("status", 400, 404)]
+)
+async def test_immich_failure(
     immich: FakeImmich,
     loaded_entry: MockConfigEntry,
     hass_client: ClientSessionGenerator,
     caplog: pytest.LogCaptureFixture,
+    case: tuple[str, int, int],
 ) -> None:
-    """An Immich error is a 502 that does not leak the API key, in the answer or the log."""
+    """Immich's 404 is a 404, other failures a 502; the API key is in neither answer nor log."""
     caplog.set_level(logging.DEBUG)
     asset_id = first_asset(immich)
-    immich.add_fault("status", path=f"/assets/{asset_id}/original", status=500)
+    kind, immich_status, status = case
+    immich.add_fault(kind, path=f"/assets/{asset_id}/original", status=immich_status)
     client = await hass_client()
 
     response = await client.get(f"/api/immich_hub/{loaded_entry.entry_id}/original/{asset_id}")
 
-    assert response.status == 502
+    assert response.status == status
     assert immich.admin_key not in await response.text()
     assert immich.admin_key not in caplog.text
-    assert "original" in caplog.text
+
+
+async def test_broken_body_is_cut_short(
+    immich: FakeImmich, loaded_entry: MockConfigEntry, hass_client: ClientSessionGenerator
+) -> None:
+    """When Immich drops the connection mid-body, the answer is cut short, never passed as whole."""
+    asset_id = first_asset(immich, "VIDEO")
+    immich.add_fault("reset", path=f"/assets/{asset_id}/video/playback")
+    client = await hass_client()
+
+    response = await client.get(f"/api/immich_hub/{loaded_entry.entry_id}/video/{asset_id}")
+
+    assert response.status == 200
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await response.read()
