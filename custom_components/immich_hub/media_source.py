@@ -48,6 +48,7 @@ from .api import (
     ImmichBadRequestError,
     ImmichClient,
     ImmichError,
+    ImmichInvalidResponseError,
     ImmichNotFoundError,
     Memory,
     TimeBucket,
@@ -155,7 +156,7 @@ def _bucket_month(bucket: TimeBucket) -> tuple[int, int]:
     """Return the year and month of a timeline bucket."""
     found = _BUCKET_MONTH.match(bucket.time_bucket)
     if found is None:
-        raise HomeAssistantError(f"Unexpected time bucket {bucket.time_bucket!r}")
+        raise ImmichInvalidResponseError(f"Unexpected time bucket {bucket.time_bucket!r}")
     return int(found[1]), int(found[2])
 
 
@@ -514,7 +515,10 @@ class ImmichHubMediaSource(MediaSource):
                 raise _error(BrowseError, "media_not_found", media_id=str(media_id))
             title = _counted(f"{media_id.year:04d}", sum(months.values()))
         years = {year for year, _ in months}
-        if media_id.year is None and (media_id.kind == "timeline" or len(years) > 1):
+        if media_id.kind != "timeline" and sum(months.values()) <= PAGE_SIZE:
+            # Small enough for one listing: the assets themselves, not date groups.
+            groups = await self._assets_of(client, media_id, months)
+        elif media_id.year is None and (media_id.kind == "timeline" or len(years) > 1):
             groups = _year_folders(media_id, months)
         elif media_id.year is not None or len(months) > 1:
             groups = _month_folders(media_id, months)
@@ -524,9 +528,6 @@ class ImmichHubMediaSource(MediaSource):
                 for (year, month), count in months.items()
                 for page in _page_folders(replace(media_id, year=year, month=month), count)
             ]
-        if media_id.kind != "timeline" and sum(months.values()) <= PAGE_SIZE:
-            # Small enough for one listing: the assets themselves, not date groups.
-            groups = await self._assets_of(client, media_id, months)
         node = _folder(media_id, title)
         node.children = [*children, *groups]
         return node
