@@ -31,7 +31,6 @@ from .data import ImmichHubConfigEntry
 _LOGGER = logging.getLogger(__name__)
 
 URL_PREFIX: Final = f"/api/{DOMAIN}"
-CHUNK_SIZE: Final = 1024 * 1024
 THUMBNAIL_CACHE_CONTROL: Final = "private, max-age=86400"
 """Thumbnails never change for an asset id; the browser may keep them for a day."""
 
@@ -135,7 +134,7 @@ class ImmichHubMediaView(HomeAssistantView):
                 response.headers[hdrs.CACHE_CONTROL] = THUMBNAIL_CACHE_CONTROL
             await response.prepare(request)
             # A failure from here on cuts the body short: the status line is already sent.
-            async for chunk in stream.iter_chunks(CHUNK_SIZE):
+            async for chunk in stream.iter_any():
                 await response.write(chunk)
             await response.write_eof()
         return response
