@@ -219,7 +219,16 @@ class Dto:
             dto["albumUsers"] = album_users
             dto["owner"] = self.user(owner)
             dto["ownerId"] = owner.id
-            dto["assets"] = [self.asset(a, with_exif=True) for a in assets] if with_assets else []
+            # Immich 2.x embeds each asset with its people and the deprecated `resized` flag
+            # (core immich's aioimmich requires both).
+            dto["assets"] = (
+                [
+                    {**self.asset(a, with_exif=True, with_people=True), "resized": True}
+                    for a in assets
+                ]
+                if with_assets
+                else []
+            )
         return dto
 
     # --- memories, people, tags ----------------------------------------------------------------

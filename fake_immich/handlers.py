@@ -23,6 +23,7 @@ from .context import Context, Handler, empty_response, json_response
 from .dto import Dto, iso
 from .errors import ApiError, validation_error
 from .library import Album, Asset, Library, Memory
+from .media import SyntheticBody
 
 CHUNK: Final = 64 * 1024
 MAX_KEPT_UPLOAD: Final = 32 * 1024 * 1024
@@ -562,7 +563,7 @@ def _etag(asset: Asset, variant: str) -> str:
 
 async def binary_response(
     ctx: Context,
-    data: bytes,
+    data: bytes | SyntheticBody,
     content_type: str,
     *,
     etag: str,
@@ -581,7 +582,7 @@ async def binary_response(
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers=headers)
-    total = len(data)
+    total = data.size if isinstance(data, SyntheticBody) else len(data)
     start, end = 0, total - 1
     status = 200
     range_header = request.headers.get("Range")
@@ -598,9 +599,12 @@ async def binary_response(
     response.content_type = content_type
     response.content_length = end - start + 1
     await response.prepare(request)
-    view = memoryview(data)
     for offset in range(start, end + 1, CHUNK):
-        await response.write(bytes(view[offset : min(offset + CHUNK, end + 1)]))
+        length = min(CHUNK, end + 1 - offset)
+        if isinstance(data, SyntheticBody):
+            await response.write(data.chunk(offset, length))
+        else:
+            await response.write(data[offset : offset + length])
     await response.write_eof()
     return response
 
@@ -625,6 +629,11 @@ def _parse_range(header: str, total: int) -> tuple[int, int] | None:
     return start, end
 
 
+def _original(lib: Library, asset: Asset) -> bytes | SyntheticBody:
+    """Return an asset's original: rendered bytes, or a body generated as it is sent."""
+    return lib.synthetic.get(asset.payload) or lib.media.original(asset.payload)
+
+
 @handles("viewAsset")
 async def view_asset(ctx: Context) -> web.StreamResponse:
     """GET /assets/{id}/thumbnail?size=thumbnail|preview|fullsize|original."""
@@ -644,7 +653,7 @@ async def view_asset(ctx: Context) -> web.StreamResponse:
 async def download_asset(ctx: Context) -> web.StreamResponse:
     """GET /assets/{id}/original."""
     asset = readable_asset(ctx, ctx.params["id"], "asset.download")
-    data = ctx.library.media.original(asset.payload)
+    data = _original(ctx.library, asset)
     return await binary_response(
         ctx, data, asset.mime, etag=_etag(asset, "original"), last_modified=asset.modified_at,
         filename=asset.file_name,
@@ -657,7 +666,7 @@ async def play_video(ctx: Context) -> web.StreamResponse:
     asset = readable_asset(ctx, ctx.params["id"], "asset.view")
     if asset.is_image:
         raise ApiError(400, "Asset is not a video")
-    data = ctx.library.media.original(asset.payload)
+    data = _original(ctx.library, asset)
     return await binary_response(
         ctx, data, "video/mp4", etag=_etag(asset, "video"), last_modified=asset.modified_at
     )

@@ -306,6 +306,7 @@ class Library:
         self.motion = random.Random(seed + 1)
         self.today = today or datetime.now(UTC).date()
         self.media = MediaCache()
+        self.synthetic: dict[str, media.SyntheticBody] = {}
         self.users: dict[str, User] = {}
         self.keys: dict[str, ApiKey] = {}  # by secret
         self.assets: dict[str, Asset] = {}
@@ -440,6 +441,17 @@ class Library:
         if checksum is not None:
             self.checksums[(owner_id, checksum)] = asset_id
         return asset
+
+    def add_large_video(self, size: int, *, owner_id: str | None = None) -> str:
+        """Create a video whose original of `size` bytes is generated as it is sent."""
+        owner = owner_id or self.admin.id
+        taken = datetime(2012, 6, 1, 12, tzinfo=UTC)
+        asset = self.add_asset(
+            owner, file_name=f"VID_large_{size}.mp4", taken_at=taken, kind="VIDEO",
+            width=320, height=240, fmt="MP4", size=size,
+        )  # fmt: skip
+        self.synthetic[asset.payload] = media.SyntheticBody(size)
+        return asset.id
 
     def add_assets(
         self, n: int, *, owner_id: str | None = None, album: str | None = None

@@ -180,3 +180,26 @@ def mp4_boxes(data: bytes) -> list[str]:
             break
         offset += size
     return kinds
+
+
+class SyntheticBody:
+    """A large original generated on the fly in constant memory: byte ``i`` is ``i % 251``.
+
+    The period is prime, so a range at the wrong offset cannot produce the right bytes.
+    """
+
+    PERIOD: Final = 251
+    MAX_CHUNK: Final = 64 * 1024
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._block = bytes(i % self.PERIOD for i in range(self.MAX_CHUNK + self.PERIOD))
+
+    def chunk(self, offset: int, length: int) -> bytes:
+        """Return ``length`` (at most ``MAX_CHUNK``) bytes starting at ``offset``."""
+        start = offset % self.PERIOD
+        return self._block[start : start + min(length, self.MAX_CHUNK)]
+
+    def expected(self, start: int, end: int) -> bytes:
+        """Return the bytes ``start`` to ``end`` inclusive (for tests of small ranges)."""
+        return bytes(i % self.PERIOD for i in range(start, end + 1))

@@ -140,6 +140,10 @@ class FakeImmich:
         """
         return self.library.add_assets(n, owner_id=owner, album=album)
 
+    def add_large_video(self, size: int, *, owner: str | None = None) -> str:
+        """Create a video of `size` bytes, streamed from a generator (benchmarks of proxies)."""
+        return self.library.add_large_video(size, owner_id=owner)
+
     def tick(self, steps: int = 1) -> None:
         """Advance the job queues."""
         self.library.tick(steps)

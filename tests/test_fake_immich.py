@@ -777,6 +777,28 @@ async def test_bulk_assets_and_big_album(http: aiohttp.ClientSession) -> None:
         server.assert_no_violations()
 
 
+async def test_large_video_is_generated_as_sent(
+    server: FakeImmich, http: aiohttp.ClientSession
+) -> None:
+    """A large synthetic video streams whole and by range, with the right bytes."""
+    size = 3 * 1024 * 1024 + 17
+    asset_id = server.add_large_video(size)
+    body = server.library.synthetic[server.library.assets[asset_id].payload]
+    for path in (f"/assets/{asset_id}/original", f"/assets/{asset_id}/video/playback"):
+        status, data, resp = await call(http, server, "GET", path)
+        assert (status, resp.content_length, len(data)) == (200, size, size)
+        assert data[:1000] == body.expected(0, 999)
+        assert data[-1000:] == body.expected(size - 1000, size - 1)
+        status, data, resp = await call(
+            http, server, "GET", path, headers={"Range": "bytes=1000000-1070000"}
+        )
+        assert (status, resp.headers["Content-Range"]) == (206, f"bytes 1000000-1070000/{size}")
+        assert data == body.expected(1_000_000, 1_070_000)
+    status, _, resp = await call(http, server, "GET", f"/assets/{asset_id}/thumbnail")
+    assert (status, resp.content_type) == (200, "image/jpeg")
+    server.assert_no_violations()
+
+
 async def test_requests_are_recorded(server: FakeImmich, http: aiohttp.ClientSession) -> None:
     """Requests are recorded with API path, query and JSON body."""
     await call(http, server, "POST", "/search/metadata?key=abc", json={"size": 1})

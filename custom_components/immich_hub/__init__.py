@@ -20,6 +20,7 @@ from .const import DOMAIN, REQUEST_TIMEOUT
 from .coordinator import Coordinators
 from .data import ImmichHubConfigEntry, ImmichHubData, missing_permissions
 from .services import async_setup_services
+from .views import async_setup_views
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -35,6 +36,7 @@ PLATFORMS: list[Platform] = [
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Immich Hub."""
     async_setup_services(hass)
+    async_setup_views(hass)
     return True
 
 

@@ -358,6 +358,19 @@ async def test_streams(immich: FakeImmich, client: ImmichClient) -> None:
         assert repr(face).startswith("<AssetStream 200")
 
 
+async def test_large_stream_as_it_arrives(immich: FakeImmich, client: ImmichClient) -> None:
+    """A large body passes through iter_any whole and in order, in pieces the socket gave."""
+    size = 5 * 1024 * 1024 + 3
+    asset_id = immich.add_large_video(size)
+    body = immich.library.synthetic[immich.library.assets[asset_id].payload]
+    async with await client.get_video(asset_id) as stream:
+        pieces = [chunk async for chunk in stream.iter_any()]
+    data = b"".join(pieces)
+    assert len(data) == size
+    assert data[-251:] == body.expected(size - 251, size - 1)
+    assert len(pieces) > 1
+
+
 async def test_stream_conditional_and_bad_range(immich: FakeImmich, client: ImmichClient) -> None:
     """ETag and Last-Modified are exposed; 304 and 416 come back as streams to pass on."""
     image = next(a for a in immich.library.owned_assets(immich.admin_user_id) if a.is_image)

@@ -22,6 +22,7 @@ from .const import (
     HEADER_API_KEY,
     HEADER_CHECKSUM,
     HEADER_CORRELATION_ID,
+    STREAM_READ_BUFFER,
     STREAM_REQUEST_HEADERS,
     AssetMediaSize,
     QueueCommand,
@@ -308,6 +309,7 @@ class ImmichClient:
                 params=params,
                 headers=self._headers(passed),
                 timeout=self._stream_timeout(),
+                read_bufsize=STREAM_READ_BUFFER,
             )
             try:
                 # 416 belongs to the Range conversation: the caller passes it on.

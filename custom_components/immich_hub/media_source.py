@@ -1,0 +1,568 @@
+"""Immich Hub as a media source: the whole library in Home Assistant's media browser.
+
+Identifiers below ``media-source://immich_hub/``::
+
+    {entry_id}                                   the entry's folders
+    {entry_id}/albums | shared | memories | people | tags
+    {entry_id}/favorites | timeline [/{yyyy}[/{mm}[/{page}]]]
+    {entry_id}/album | person | tag/{uuid} [/{yyyy}[/{mm}[/{page}]]]
+    {entry_id}/memory/{uuid}
+    {entry_id}/asset/{uuid}                      a photo or video (resolvable)
+
+Folders are read through Immich's timeline, which counts assets per month without listing
+them, so a folder of any size opens with one request: a small folder lists its assets, a large
+one is split into years, months and pages of at most ``PAGE_SIZE`` assets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+import re
+from typing import Any, Final
+
+from homeassistant.components.http.auth import async_sign_path
+from homeassistant.components.media_player.const import (
+    CONTENT_AUTH_EXPIRY_TIME,
+    MediaClass,
+    MediaType,
+)
+from homeassistant.components.media_player.errors import BrowseError
+from homeassistant.components.media_source import (
+    BrowseMediaSource,
+    MediaSource,
+    MediaSourceItem,
+    PlayMedia,
+    Unresolvable,
+)
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    Album,
+    ImmichBadRequestError,
+    ImmichClient,
+    ImmichError,
+    ImmichInvalidResponseError,
+    ImmichNotFoundError,
+    Memory,
+    TimeBucket,
+    TimelineAsset,
+)
+from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE
+from .data import ImmichHubConfigEntry
+from .views import asset_url
+
+PAGE_SIZE: Final = 100
+"""Assets in one listing; a folder with more is split into date groups and pages."""
+
+SIGNED_URL_LIFETIME: Final = timedelta(seconds=CONTENT_AUTH_EXPIRY_TIME)
+"""How long a resolved URL stays valid.
+
+Home Assistant signs every media URL it sends to a player for this long (24 h): a cast device
+fetches a video range by range while it plays, and a paused video resumed hours later still
+needs a valid URL.
+"""
+
+FOLDERS: Final = ("albums", "shared", "memories", "favorites", "people", "tags", "timeline")
+DATED_FOLDERS: Final = ("favorites", "timeline")
+DATED_OBJECTS: Final = ("album", "person", "tag")
+OBJECTS: Final = (*DATED_OBJECTS, "memory", "asset")
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_DATE_PART = r"(?:/(?P<year>\d{4})(?:/(?P<month>0[1-9]|1[0-2])(?:/(?P<page>[1-9]\d{0,5}))?)?)?"
+_MEDIA_ID = re.compile(
+    r"(?P<entry>[0-9A-Za-z]{1,64})"
+    r"(?:/(?:"
+    rf"(?P<folder>{'|'.join(FOLDERS)})"
+    rf"|(?P<kind>{'|'.join(OBJECTS)})/(?P<object>{_UUID})"
+    rf"){_DATE_PART})?"
+)
+_BUCKET_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_IMAGE_TYPE: Final = "image/jpeg"
+_VIDEO_TYPE: Final = "video/mp4"
+
+
+async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
+    """Set up the Immich Hub media source."""
+    return ImmichHubMediaSource(hass)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaId:
+    """A parsed identifier: an entry, a folder or object in it, and a date group."""
+
+    entry_id: str
+    kind: str = ""
+    object_id: str = ""
+    year: int | None = None
+    month: int | None = None
+    page: int | None = None
+
+    @classmethod
+    def parse(cls, identifier: str) -> MediaId | None:
+        """Parse an identifier; None when it does not follow the scheme."""
+        if not (found := _MEDIA_ID.fullmatch(identifier)):
+            return None
+        kind = found["folder"] or found["kind"] or ""
+        dated = kind in DATED_FOLDERS or kind in DATED_OBJECTS
+        if found["year"] and not dated:
+            return None
+        return cls(
+            entry_id=found["entry"],
+            kind=kind,
+            object_id=(found["object"] or "").lower(),
+            year=int(found["year"]) if found["year"] else None,
+            month=int(found["month"]) if found["month"] else None,
+            page=int(found["page"]) if found["page"] else None,
+        )
+
+    def __str__(self) -> str:
+        """Return the identifier."""
+        parts = [self.entry_id, self.kind, self.object_id]
+        if self.year is not None:
+            parts.append(f"{self.year:04d}")
+        if self.month is not None:
+            parts.append(f"{self.month:02d}")
+        if self.page is not None:
+            parts.append(str(self.page))
+        return "/".join(part for part in parts if part)
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """Return the timeline filters of a dated folder."""
+        if self.kind == "favorites":
+            return {"is_favorite": True}
+        if self.kind in DATED_OBJECTS:
+            return {f"{self.kind}_id": self.object_id}
+        return {}
+
+
+def _error(
+    exception: type[HomeAssistantError], key: str, **placeholders: str
+) -> HomeAssistantError:
+    """Return a translated browse or resolve error."""
+    return exception(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def _bucket_month(bucket: TimeBucket) -> tuple[int, int]:
+    """Return the year and month of a timeline bucket."""
+    found = _BUCKET_MONTH.match(bucket.time_bucket)
+    if found is None:
+        raise ImmichInvalidResponseError(f"Unexpected time bucket {bucket.time_bucket!r}")
+    return int(found[1]), int(found[2])
+
+
+def _bucket_name(year: int, month: int) -> str:
+    """Return Immich's name of a timeline month."""
+    return f"{year:04d}-{month:02d}-01"
+
+
+def _folder(media_id: MediaId, title: str, thumbnail: str | None = None) -> BrowseMediaSource:
+    """Return a folder node."""
+    return BrowseMediaSource(
+        domain=DOMAIN,
+        identifier=str(media_id),
+        media_class=MediaClass.DIRECTORY,
+        media_content_type=MediaType.IMAGE,
+        title=title,
+        can_play=False,
+        can_expand=True,
+        thumbnail=thumbnail,
+    )
+
+
+def _asset(entry_id: str, asset_id: str, is_video: bool, title: str) -> BrowseMediaSource:
+    """Return a playable photo or video node with its thumbnail."""
+    return BrowseMediaSource(
+        domain=DOMAIN,
+        identifier=str(MediaId(entry_id, "asset", asset_id)),
+        media_class=MediaClass.VIDEO if is_video else MediaClass.IMAGE,
+        media_content_type=_VIDEO_TYPE if is_video else _IMAGE_TYPE,
+        title=title,
+        can_play=True,
+        can_expand=False,
+        thumbnail=asset_url(entry_id, "thumbnail", asset_id),
+    )
+
+
+def _timeline_asset(entry_id: str, row: TimelineAsset) -> BrowseMediaSource:
+    """Return the node of a timeline row, titled by when it was taken (local time)."""
+    title = row.id
+    if row.file_created_at is not None:
+        taken = row.file_created_at + timedelta(hours=row.local_offset_hours or 0)
+        title = taken.strftime("%Y-%m-%d %H:%M:%S")
+    return _asset(entry_id, row.id, not row.is_image, title)
+
+
+def _counted(title: str, count: int) -> str:
+    """Return a folder title with its asset count."""
+    return f"{title} ({count})"
+
+
+def _page_folders(media_id: MediaId, count: int) -> list[BrowseMediaSource]:
+    """Return the page folders of a month holding ``count`` assets."""
+    return [
+        _folder(
+            replace(media_id, page=page),
+            f"{(page - 1) * PAGE_SIZE + 1}-{min(page * PAGE_SIZE, count)}",
+        )
+        for page in range(1, (count + PAGE_SIZE - 1) // PAGE_SIZE + 1)
+    ]
+
+
+def _month_folders(
+    media_id: MediaId, months: dict[tuple[int, int], int]
+) -> list[BrowseMediaSource]:
+    """Return one folder per month."""
+    return [
+        _folder(replace(media_id, year=year, month=month), _counted(f"{year:04d}-{month:02d}", n))
+        for (year, month), n in months.items()
+    ]
+
+
+def _year_folders(media_id: MediaId, months: dict[tuple[int, int], int]) -> list[BrowseMediaSource]:
+    """Return one folder per year."""
+    years: dict[int, int] = {}
+    for (year, _), count in months.items():
+        years[year] = years.get(year, 0) + count
+    return [
+        _folder(replace(media_id, year=year), _counted(f"{year:04d}", count))
+        for year, count in years.items()
+    ]
+
+
+class ImmichHubMediaSource(MediaSource):
+    """Albums, shared albums, memories, favorites, people, tags and the timeline of Immich."""
+
+    name = "Immich Hub"
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Initialize the media source."""
+        super().__init__(DOMAIN)
+        self.hass = hass
+
+    # ---- entry points ----------------------------------------------------------------------
+
+    async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
+        """Return a folder of the library."""
+        if not item.identifier:
+            return self._root()
+        media_id = self._parse(item.identifier, BrowseError)
+        entry = self._entry(media_id.entry_id, BrowseError)
+        try:
+            return await self._browse(entry, media_id)
+        except (ImmichBadRequestError, ImmichNotFoundError) as err:
+            raise _error(BrowseError, "media_not_found", media_id=item.identifier) from err
+        except ImmichError as err:
+            raise _error(
+                BrowseError, "browse_failed", media_id=item.identifier, error=str(err)
+            ) from err
+
+    async def async_resolve_media(self, item: MediaSourceItem) -> PlayMedia:
+        """Resolve a photo or video to a signed URL of the proxy view."""
+        media_id = self._parse(item.identifier, Unresolvable)
+        if media_id.kind != "asset":
+            raise _error(Unresolvable, "media_not_playable", media_id=item.identifier)
+        entry = self._entry(media_id.entry_id, Unresolvable)
+        try:
+            asset = await entry.runtime_data.client.get_asset(media_id.object_id)
+        except (ImmichBadRequestError, ImmichNotFoundError) as err:
+            raise _error(Unresolvable, "media_not_found", media_id=item.identifier) from err
+        except ImmichError as err:
+            raise _error(
+                Unresolvable, "resolve_failed", media_id=item.identifier, error=str(err)
+            ) from err
+        original_type = asset.original_mime_type or ""
+        if asset.is_video:
+            # The playback endpoint serves Immich's MP4 transcode when it made one.
+            kind, mime_type = "video", _VIDEO_TYPE
+            if original_type.startswith("video/") and original_type != "video/quicktime":
+                mime_type = original_type
+        elif entry.options.get(CONF_IMAGE_SIZE) == IMAGE_SIZE_FULLSIZE and original_type:
+            kind, mime_type = "original", original_type
+        else:
+            # Immich's preview is a JPEG of every original, HEIC and RAW included.
+            kind, mime_type = "preview", _IMAGE_TYPE
+        url = asset_url(entry.entry_id, kind, asset.id)
+        return PlayMedia(async_sign_path(self.hass, url, SIGNED_URL_LIFETIME), mime_type)
+
+    # ---- validation ------------------------------------------------------------------------
+
+    @staticmethod
+    def _parse(identifier: str, error: type[HomeAssistantError]) -> MediaId:
+        """Parse an identifier or raise the translated error."""
+        if (media_id := MediaId.parse(identifier)) is None:
+            raise _error(error, "invalid_media_id", media_id=identifier)
+        return media_id
+
+    def _entry(self, entry_id: str, error: type[HomeAssistantError]) -> ImmichHubConfigEntry:
+        """Return a loaded entry that may browse media, or raise the translated error."""
+        entry: ImmichHubConfigEntry | None = self.hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+            raise _error(error, "entry_not_loaded", entry_id=entry_id)
+        if not entry.runtime_data.has("media_browser"):
+            raise _error(error, "media_browser_not_allowed", title=entry.title)
+        return entry
+
+    # ---- folders ---------------------------------------------------------------------------
+
+    def _root(self) -> BrowseMediaSource:
+        """Return one folder per loaded entry that may browse media."""
+        root = _folder(MediaId(""), self.name or DOMAIN)
+        root.children = [
+            _folder(MediaId(entry.entry_id), entry.title)
+            for entry in self.hass.config_entries.async_loaded_entries(DOMAIN)
+            if entry.runtime_data.has("media_browser")
+        ]
+        return root
+
+    async def _titles(self) -> dict[str, str]:
+        """Return the translated titles of the folders."""
+        translations = await async_get_translations(
+            self.hass, self.hass.config.language, "common", [DOMAIN]
+        )
+        prefix = f"component.{DOMAIN}.common."
+        return {
+            key.removeprefix(prefix): value
+            for key, value in translations.items()
+            if key.startswith(prefix)
+        }
+
+    async def _browse(self, entry: ImmichHubConfigEntry, media_id: MediaId) -> BrowseMediaSource:
+        """Return the folder an identifier names."""
+        if media_id.kind == "asset":
+            raise _error(BrowseError, "media_not_browsable", media_id=str(media_id))
+        browse = {
+            "": self._entry_folders,
+            "albums": self._albums,
+            "shared": self._albums,
+            "memories": self._memories,
+            "memory": self._memory,
+            "people": self._people,
+            "tags": self._tags,
+        }.get(media_id.kind, self._dated)
+        return await browse(entry, media_id, await self._titles())
+
+    async def _entry_folders(
+        self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]
+    ) -> BrowseMediaSource:
+        """Return the folders of an entry."""
+        node = _folder(media_id, entry.title)
+        node.children = [
+            _folder(replace(media_id, kind=folder), titles[folder]) for folder in FOLDERS
+        ]
+        return node
+
+    async def _tags(
+        self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]
+    ) -> BrowseMediaSource:
+        """Return the top-level tags; nested tags are folders inside their parent."""
+        node = _folder(media_id, titles["tags"])
+        node.children = [
+            _folder(MediaId(entry.entry_id, "tag", tag.id), tag.name)
+            for tag in await entry.runtime_data.client.list_tags()
+            if tag.parent_id is None
+        ]
+        return node
+
+    async def _albums(
+        self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]
+    ) -> BrowseMediaSource:
+        """Return the user's own albums, or the albums others share with the user."""
+        client, user_id = entry.runtime_data.client, entry.runtime_data.user.id
+        albums: Iterable[Album]
+        if media_id.kind == "albums":
+            albums = await client.list_albums()
+        else:
+            albums = (
+                album
+                for album in await client.list_albums(shared=True)
+                if album.owner_id != user_id
+            )
+        node = _folder(media_id, titles[media_id.kind])
+        node.children = [
+            _folder(
+                MediaId(entry.entry_id, "album", album.id),
+                album.name,
+                asset_url(entry.entry_id, "thumbnail", album.thumbnail_asset_id)
+                if album.thumbnail_asset_id
+                else None,
+            )
+            for album in albums
+        ]
+        return node
+
+    async def _memories(
+        self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]
+    ) -> BrowseMediaSource:
+        """Return the memories, today's first, each titled by how many years ago it was."""
+        memories = await entry.runtime_data.client.list_memories()
+        now = dt_util.now()
+
+        def is_today(memory: Memory) -> bool:
+            """Tell whether Immich shows the memory today."""
+            return (memory.show_at is None or memory.show_at <= now) and (
+                memory.hide_at is None or now < memory.hide_at
+            )
+
+        memories.sort(
+            key=lambda memory: (
+                not is_today(memory),
+                -(memory.memory_at or now).timestamp(),
+            )
+        )
+        node = _folder(media_id, titles["memories"])
+        node.children = [
+            _folder(
+                MediaId(entry.entry_id, "memory", memory.id),
+                self._memory_title(memory, titles),
+                asset_url(entry.entry_id, "thumbnail", memory.assets[0].id)
+                if memory.assets
+                else None,
+            )
+            for memory in memories
+        ]
+        return node
+
+    @staticmethod
+    def _memory_title(memory: Memory, titles: dict[str, str]) -> str:
+        """Return "N years ago" for a memory of an earlier year, else its date."""
+        moment = memory.memory_at or memory.show_at
+        if moment is None:
+            return memory.id
+        years = moment.year - (memory.data.year or moment.year)
+        if years < 1:
+            return moment.date().isoformat()
+        if years == 1:
+            return titles["memory_one_year"]
+        return titles["memory_years"].format(years=years)
+
+    async def _memory(
+        self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]
+    ) -> BrowseMediaSource:
+        """Return the photos and videos of a memory."""
+        memory = await entry.runtime_data.client.get_memory(media_id.object_id)
+        node = _folder(media_id, self._memory_title(memory, titles))
+        node.children = [
+            _asset(entry.entry_id, asset.id, asset.is_video, asset.original_file_name or asset.id)
+            for asset in memory.assets
+        ]
+        return node
+
+    async def _people(
+        self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]
+    ) -> BrowseMediaSource:
+        """Return the named people with their face thumbnails."""
+        node = _folder(media_id, titles["people"])
+        node.children = [
+            _folder(
+                MediaId(entry.entry_id, "person", person.id),
+                person.name,
+                asset_url(entry.entry_id, "person", person.id),
+            )
+            async for person in entry.runtime_data.client.iter_people()
+            if person.name
+        ]
+        return node
+
+    # ---- dated folders: favorites, timeline, album, person, tag ----------------------------
+
+    async def _dated_title(
+        self, client: ImmichClient, media_id: MediaId, titles: dict[str, str]
+    ) -> tuple[str, list[BrowseMediaSource]]:
+        """Return a dated folder's title and the folders listed before its assets.
+
+        Reading the album, person or tag first also tells a missing one apart from an empty one.
+        """
+        if media_id.kind == "album":
+            album = await client.get_album(media_id.object_id)
+            return _counted(album.name, album.asset_count), []
+        if media_id.kind == "person":
+            return (await client.get_person(media_id.object_id)).name, []
+        if media_id.kind == "tag":
+            tags = await client.list_tags()
+            if not (found := [tag for tag in tags if tag.id == media_id.object_id]):
+                raise _error(BrowseError, "media_not_found", media_id=str(media_id))
+            children = [
+                _folder(MediaId(media_id.entry_id, "tag", tag.id), tag.name)
+                for tag in tags
+                if tag.parent_id == media_id.object_id
+            ]
+            return found[0].name, children
+        return titles[media_id.kind], []
+
+    async def _dated(
+        self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]
+    ) -> BrowseMediaSource:
+        """Return a folder read through the timeline, split by date when it is large."""
+        client = entry.runtime_data.client
+        if media_id.month is not None:
+            return await self._month(client, media_id)
+        title, children = await self._dated_title(client, media_id, titles)
+        buckets = await client.list_time_buckets(**media_id.filters)
+        months = {_bucket_month(bucket): bucket.count for bucket in buckets if bucket.count}
+        if media_id.year is not None:
+            months = {key: n for key, n in months.items() if key[0] == media_id.year}
+            if not months:
+                raise _error(BrowseError, "media_not_found", media_id=str(media_id))
+            title = _counted(f"{media_id.year:04d}", sum(months.values()))
+        years = {year for year, _ in months}
+        if media_id.kind != "timeline" and sum(months.values()) <= PAGE_SIZE:
+            # Small enough for one listing: the assets themselves, not date groups.
+            groups = await self._assets_of(client, media_id, months)
+        elif media_id.year is None and (media_id.kind == "timeline" or len(years) > 1):
+            groups = _year_folders(media_id, months)
+        elif media_id.year is not None or len(months) > 1:
+            groups = _month_folders(media_id, months)
+        else:
+            groups = [
+                page
+                for (year, month), count in months.items()
+                for page in _page_folders(replace(media_id, year=year, month=month), count)
+            ]
+        node = _folder(media_id, title)
+        node.children = [*children, *groups]
+        return node
+
+    async def _assets_of(
+        self, client: ImmichClient, media_id: MediaId, months: Iterable[tuple[int, int]]
+    ) -> list[BrowseMediaSource]:
+        """Return every asset of the given months (a folder small enough for one listing)."""
+        buckets = await asyncio.gather(
+            *(
+                client.get_time_bucket(_bucket_name(year, month), **media_id.filters)
+                for year, month in months
+            )
+        )
+        return [
+            _timeline_asset(media_id.entry_id, row) for bucket in buckets for row in bucket.assets()
+        ]
+
+    async def _month(self, client: ImmichClient, media_id: MediaId) -> BrowseMediaSource:
+        """Return a month's assets, or its pages when it holds more than one listing."""
+        assert media_id.year is not None
+        assert media_id.month is not None
+        bucket = await client.get_time_bucket(
+            _bucket_name(media_id.year, media_id.month), **media_id.filters
+        )
+        count = len(bucket.id)
+        title = f"{media_id.year:04d}-{media_id.month:02d}"
+        if media_id.page is None and count > PAGE_SIZE:
+            node = _folder(media_id, _counted(title, count))
+            node.children = _page_folders(media_id, count)
+            return node
+        page = media_id.page or 1
+        rows = bucket.assets()[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        if not rows:
+            raise _error(BrowseError, "media_not_found", media_id=str(media_id))
+        node = _folder(media_id, _counted(title, count))
+        node.children = [_timeline_asset(media_id.entry_id, row) for row in rows]
+        return node

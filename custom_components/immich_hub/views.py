@@ -1,0 +1,153 @@
+"""HTTP views that stream Immich's thumbnails, previews, originals and videos.
+
+The path names only an entry and an asset (or person) id; both are checked before anything is
+sent to Immich, so the view reaches exactly one of the endpoints below and no other Immich path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+import logging
+import re
+from typing import Final
+
+from aiohttp import hdrs, web
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+
+from .api import (
+    AssetMediaSize,
+    AssetStream,
+    ImmichBadRequestError,
+    ImmichClient,
+    ImmichError,
+    ImmichNotFoundError,
+)
+from .const import DOMAIN
+from .data import ImmichHubConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+URL_PREFIX: Final = f"/api/{DOMAIN}"
+THUMBNAIL_CACHE_CONTROL: Final = "private, max-age=86400"
+"""Thumbnails never change for an asset id; the browser may keep them for a day."""
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_PASSED_HEADERS: Final = (
+    hdrs.CONTENT_TYPE,
+    hdrs.CONTENT_LENGTH,
+    hdrs.CONTENT_RANGE,
+    hdrs.ACCEPT_RANGES,
+    hdrs.ETAG,
+    hdrs.LAST_MODIFIED,
+)
+
+type Opener = Callable[[ImmichClient, str, Mapping[str, str]], Awaitable[AssetStream]]
+
+
+def _sized(size: AssetMediaSize) -> Opener:
+    """Return the opener of one of Immich's generated images."""
+
+    def open_image(
+        client: ImmichClient, asset_id: str, headers: Mapping[str, str]
+    ) -> Awaitable[AssetStream]:
+        """Open the generated image."""
+        return client.get_thumbnail(asset_id, size=size, headers=headers)
+
+    return open_image
+
+
+def _original(
+    client: ImmichClient, asset_id: str, headers: Mapping[str, str]
+) -> Awaitable[AssetStream]:
+    """Open the original file."""
+    return client.get_original(asset_id, headers=headers)
+
+
+def _video(
+    client: ImmichClient, asset_id: str, headers: Mapping[str, str]
+) -> Awaitable[AssetStream]:
+    """Open the playable video."""
+    return client.get_video(asset_id, headers=headers)
+
+
+def _person(
+    client: ImmichClient, person_id: str, headers: Mapping[str, str]
+) -> Awaitable[AssetStream]:
+    """Open a person's face thumbnail."""
+    return client.get_person_thumbnail(person_id, headers=headers)
+
+
+# What each kind of URL serves, and whether the browser may cache it.
+KINDS: Final[dict[str, tuple[Opener, bool]]] = {
+    "thumbnail": (_sized(AssetMediaSize.THUMBNAIL), True),
+    "preview": (_sized(AssetMediaSize.PREVIEW), True),
+    "fullsize": (_sized(AssetMediaSize.FULLSIZE), True),
+    "original": (_original, False),
+    "video": (_video, False),
+    "person": (_person, True),
+}
+
+
+def asset_url(entry_id: str, kind: str, object_id: str) -> str:
+    """Return the (unsigned) path of the view serving an asset or a person's face."""
+    return f"{URL_PREFIX}/{entry_id}/{kind}/{object_id}"
+
+
+@callback
+def async_setup_views(hass: HomeAssistant) -> None:
+    """Register the proxy view."""
+    hass.http.register_view(ImmichHubMediaView())
+
+
+class ImmichHubMediaView(HomeAssistantView):
+    """Stream an asset from Immich, with Range and conditional requests passed through."""
+
+    url = URL_PREFIX + "/{entry_id}/{kind}/{object_id}"
+    name = f"api:{DOMAIN}:media"
+    requires_auth = True
+
+    async def get(
+        self, request: web.Request, entry_id: str, kind: str, object_id: str
+    ) -> web.StreamResponse:
+        """Stream the asset, the range asked for, or a 304 or 416 answer."""
+        if kind not in KINDS or not _UUID.fullmatch(object_id):
+            raise web.HTTPNotFound
+        client = _client(request.app[KEY_HASS], entry_id)
+        opener, cacheable = KINDS[kind]
+        try:
+            stream = await opener(client, object_id, request.headers)
+        except (ImmichBadRequestError, ImmichNotFoundError) as err:
+            # Immich answers 400 for an id that does not exist or is not the user's.
+            raise web.HTTPNotFound from err
+        except ImmichError as err:
+            _LOGGER.warning("Cannot fetch %s %s from Immich: %s", kind, object_id, err)
+            raise web.HTTPBadGateway from err
+        async with stream:
+            response = web.StreamResponse(status=stream.status)
+            for name in _PASSED_HEADERS:
+                if (value := stream.headers.get(name)) is not None:
+                    response.headers[name] = value
+            if cacheable:
+                response.headers[hdrs.CACHE_CONTROL] = THUMBNAIL_CACHE_CONTROL
+            await response.prepare(request)
+            # A failure from here on cuts the body short: the status line is already sent.
+            async for chunk in stream.iter_any():
+                await response.write(chunk)
+            await response.write_eof()
+        return response
+
+
+def _client(hass: HomeAssistant, entry_id: str) -> ImmichClient:
+    """Return the client of a loaded entry that may browse media, or answer 404."""
+    entry: ImmichHubConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if (
+        entry is None
+        or entry.domain != DOMAIN
+        or entry.state is not ConfigEntryState.LOADED
+        or not entry.runtime_data.has("media_browser")
+    ):
+        raise web.HTTPNotFound
+    return entry.runtime_data.client

@@ -1,0 +1,1 @@
+"""Tests of the media source and its proxy views."""
