@@ -16,7 +16,7 @@ from fake_immich import FakeImmich, RecordedRequest
 from homeassistant.core import HomeAssistant, ServiceResponse
 
 READ_ONLY = (("POST", "/assets/bulk-upload-check"), ("POST", "/search/metadata"),
-             ("POST", "/search/smart"))  # fmt: skip
+             ("POST", "/search/smart"), ("POST", "/search/random"))  # fmt: skip
 
 
 def make_jpeg(
