@@ -14,12 +14,14 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfInformation
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import ImmichHubCoordinator
 from .data import ImmichHubConfigEntry
-from .entity import ImmichHubEntity, QueueEntity, track_queues
+from .entity import ImmichHubEntity, QueueEntity, device_info, track_queues
+from .slideshow import Slideshow, async_slideshows, signal_slideshow
 
 PARALLEL_UPDATES = 0
 
@@ -122,6 +124,8 @@ async def async_setup_entry(
         entry.async_on_unload(
             track_queues(queues, lambda queue: QueueSensor(queues, queue), async_add_entities)
         )
+    if data.has("media_browser"):
+        async_add_entities([SlideshowSensor(entry)])
 
 
 class ImmichHubSensor(ImmichHubEntity[ImmichHubCoordinator[Any]], SensorEntity):
@@ -160,3 +164,48 @@ class QueueSensor(QueueEntity, SensorEntity):
         """Return every count Immich reports for the queue, and whether it is paused."""
         queue = self.coordinator.data[self.queue]
         return {**queue.statistics.counts(), "paused": queue.is_paused}
+
+
+class SlideshowSensor(SensorEntity):
+    """The entry's slideshow: idle, playing or paused, with where it is."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "slideshow"
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_should_poll = False
+
+    def __init__(self, entry: ImmichHubConfigEntry) -> None:
+        """Attach the sensor to the entry's device."""
+        self.entry = entry
+        self._attr_options = ["idle", "playing", "paused"]
+        self._attr_unique_id = f"{entry.unique_id}_slideshow"
+        self._attr_device_info = device_info(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the entry's slideshows."""
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_slideshow(self.entry.entry_id), self.async_write_ha_state
+            )
+        )
+
+    def _latest(self) -> Slideshow | None:
+        """Return the slideshow started last."""
+        shows = async_slideshows(self.hass, self.entry.entry_id)
+        return shows[-1] if shows else None
+
+    @property
+    def native_value(self) -> str:
+        """Return what the latest slideshow is doing."""
+        latest = self._latest()
+        return latest.status if latest else "idle"
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the latest slideshow's player, source and position, and every slideshow."""
+        latest = self._latest()
+        shows = async_slideshows(self.hass, self.entry.entry_id)
+        return {
+            **(latest.as_dict() if latest else {}),
+            "slideshows": [show.as_dict() for show in shows],
+        }

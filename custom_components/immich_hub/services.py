@@ -15,13 +15,16 @@ from PIL import ExifTags, Image
 import voluptuous as vol
 
 from homeassistant.components import media_source
+from homeassistant.components.media_player.const import DOMAIN as MEDIA_PLAYER_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
     ServiceResponse,
     SupportsResponse,
     callback,
+    split_entity_id,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
@@ -44,8 +47,9 @@ from .api import (
     QueueCommand,
     to_snake,
 )
-from .const import DOMAIN, UPLOAD_CHUNK_SIZE
-from .data import ImmichHubConfigEntry
+from .const import CONF_SLIDESHOW_INTERVAL, DOMAIN, UPLOAD_CHUNK_SIZE
+from .data import ImmichHubConfigEntry, option
+from .slideshow import SLIDESHOWS, SOURCES, SOURCES_WITH_ID, Slideshow, async_collect_slides
 
 ATTR_ALBUM_ID = "album_id"
 ATTR_ALBUM_NAME = "album_name"
@@ -65,6 +69,11 @@ ATTR_TAKEN_AFTER = "taken_after"
 ATTR_TAKEN_BEFORE = "taken_before"
 ATTR_TYPE = "type"
 ATTR_VISIBILITY = "visibility"
+ATTR_SOURCE = "source"
+ATTR_SOURCE_ID = "source_id"
+ATTR_INTERVAL = "interval"
+ATTR_SHUFFLE = "shuffle"
+ATTR_LOOP = "loop"
 
 SERVICE_UPLOAD = "upload"
 SERVICE_RUN_JOB = "run_job"
@@ -74,6 +83,8 @@ SERVICE_REMOVE_FROM_ALBUM = "remove_from_album"
 SERVICE_UPDATE_ALBUM = "update_album"
 SERVICE_DELETE_ALBUM = "delete_album"
 SERVICE_SEARCH = "search"
+SERVICE_PLAY_SLIDESHOW = "play_slideshow"
+SERVICE_STOP_SLIDESHOW = "stop_slideshow"
 
 SEARCH_LIMIT_DEFAULT = 25
 SEARCH_LIMIT_MAX = 1000
@@ -134,6 +145,18 @@ UPDATE_ALBUM_SCHEMA = vol.Schema(
     }
 )
 DELETE_ALBUM_SCHEMA = vol.Schema({**_ENTRY_FIELD, vol.Required(ATTR_ALBUM_ID): cv.string})
+PLAY_SLIDESHOW_SCHEMA = vol.Schema(
+    {
+        **_ENTRY_FIELD,
+        vol.Required(ATTR_ENTITY_ID): cv.entity_ids,
+        vol.Optional(ATTR_SOURCE, default="memories"): cv.string,
+        vol.Optional(ATTR_SOURCE_ID): cv.string,
+        vol.Optional(ATTR_INTERVAL): vol.All(vol.Coerce(float), vol.Range(min=1, max=86400)),
+        vol.Optional(ATTR_SHUFFLE, default=False): cv.boolean,
+        vol.Optional(ATTR_LOOP, default=True): cv.boolean,
+    }
+)
+STOP_SLIDESHOW_SCHEMA = vol.Schema({vol.Required(ATTR_ENTITY_ID): cv.entity_ids})
 SEARCH_SCHEMA = vol.Schema(
     {
         **_ENTRY_FIELD,
@@ -587,6 +610,61 @@ async def _async_search(call: ServiceCall) -> ServiceResponse:
 
 
 @callback
+# ---- slideshows ------------------------------------------------------------------------------
+
+
+def _media_players(call: ServiceCall) -> list[str]:
+    """Return the targeted media players, refusing anything else."""
+    players: list[str] = call.data[ATTR_ENTITY_ID]
+    for player in players:
+        if split_entity_id(player)[0] != MEDIA_PLAYER_DOMAIN:
+            raise _invalid("not_a_media_player", entity_id=player)
+        if call.hass.states.get(player) is None:
+            raise _invalid("media_player_not_found", entity_id=player)
+    return players
+
+
+async def _async_play_slideshow(call: ServiceCall) -> None:
+    """Start a slideshow on each targeted media player."""
+    entry = _get_entry(call)
+    players = _media_players(call)
+    source = _choice(call.data[ATTR_SOURCE], SOURCES, ATTR_SOURCE)
+    assert source is not None
+    source_id: str | None = None
+    if source in SOURCES_WITH_ID:
+        if not (raw := call.data.get(ATTR_SOURCE_ID)):
+            raise _invalid("source_id_required", source=source)
+        source_id = _uuid(raw, ATTR_SOURCE_ID)
+    with _immich_errors(call.hass, entry):
+        try:
+            slides = await async_collect_slides(entry.runtime_data.client, source, source_id)
+        except (ImmichBadRequestError, ImmichNotFoundError) as err:
+            raise _invalid("source_not_found", source=source, source_id=str(source_id)) from err
+    if not slides:
+        raise _invalid("source_empty", source=source)
+    interval = call.data.get(ATTR_INTERVAL) or option(entry, CONF_SLIDESHOW_INTERVAL)
+    for player in players:
+        Slideshow(
+            call.hass,
+            entry,
+            player,
+            source,
+            source_id,
+            list(slides),
+            float(interval),
+            call.data[ATTR_SHUFFLE],
+            call.data[ATTR_LOOP],
+        ).async_start()
+
+
+async def _async_stop_slideshow(call: ServiceCall) -> None:
+    """Stop the slideshows on the targeted media players."""
+    running = call.hass.data.get(SLIDESHOWS, {})
+    for player in _media_players(call):
+        if (show := running.get(player)) is not None:
+            show.async_stop("asked")
+
+
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions of Immich Hub."""
     register = hass.services.async_register
@@ -644,3 +722,5 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=SEARCH_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
+    register(DOMAIN, SERVICE_PLAY_SLIDESHOW, _async_play_slideshow, schema=PLAY_SLIDESHOW_SCHEMA)
+    register(DOMAIN, SERVICE_STOP_SLIDESHOW, _async_stop_slideshow, schema=STOP_SLIDESHOW_SCHEMA)

@@ -15,6 +15,8 @@ from homeassistant.helpers.service import async_get_all_descriptions
 from .conftest import add_entry, call
 
 SERVICES = (
+    "play_slideshow",
+    "stop_slideshow",
     "upload",
     "run_job",
     "create_album",

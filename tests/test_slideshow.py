@@ -1,0 +1,270 @@
+"""Tests of slideshows on media players, with a test player that records what it plays."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    setup_test_component_platform,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.immich_hub.const import DOMAIN
+from fake_immich import FakeImmich
+from homeassistant.components.media_player import (
+    MediaPlayerEntity,
+    MediaPlayerEntityFeature,
+    MediaPlayerState,
+)
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+
+PLAYER = "media_player.kitchen_display"
+STATUS = "sensor.immich_ada_admin_slideshow"
+
+
+class RecordingPlayer(MediaPlayerEntity):
+    """A media player that remembers what it was asked to play."""
+
+    _attr_name = "Kitchen display"
+    _attr_unique_id = "kitchen_display"
+    _attr_supported_features = (
+        MediaPlayerEntityFeature.PLAY_MEDIA | MediaPlayerEntityFeature.TURN_OFF
+    )
+    _attr_state = MediaPlayerState.IDLE
+
+    def __init__(self) -> None:
+        """Start with nothing played."""
+        self.played: list[tuple[str, str]] = []
+
+    async def async_play_media(self, media_type: str, media_id: str, **kwargs: Any) -> None:
+        """Record the media and show it."""
+        self.played.append((media_type, media_id))
+        self._attr_media_content_id = media_id
+        self._attr_state = MediaPlayerState.PLAYING
+        self.async_write_ha_state()
+
+    async def async_turn_off(self) -> None:
+        """Turn off."""
+        self._attr_state = MediaPlayerState.OFF
+        self.async_write_ha_state()
+
+
+@pytest.fixture
+async def player(hass: HomeAssistant) -> RecordingPlayer:
+    """Set up the recording media player."""
+    hass.config.internal_url = "http://ha.local:8123"
+    entity = RecordingPlayer()
+    setup_test_component_platform(hass, "media_player", [entity])
+    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
+    await hass.async_block_till_done()
+    return entity
+
+
+def _asset_ids(player: RecordingPlayer, entry: MockConfigEntry) -> list[str]:
+    """Return the asset ids the player was asked to play, checking each is a signed proxy URL."""
+    ids = []
+    for media_type, url in player.played:
+        prefix = f"http://ha.local:8123/api/immich_hub/{entry.entry_id}/"
+        assert url.startswith(prefix)
+        assert "authSig=" in url
+        kind, asset_id = url.removeprefix(prefix).split("?")[0].split("/")
+        assert (kind, media_type) in (("preview", "image"), ("video", "video"))
+        ids.append(asset_id)
+    return ids
+
+
+async def _next(hass: HomeAssistant, seconds: float = 11) -> None:
+    """Let the given seconds pass."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    await hass.async_block_till_done()
+
+
+async def _play(hass: HomeAssistant, **data: Any) -> None:
+    """Start a slideshow on the player."""
+    await hass.services.async_call(
+        DOMAIN, "play_slideshow", {ATTR_ENTITY_ID: PLAYER, "interval": 10, **data}, blocking=True
+    )
+    await hass.async_block_till_done()
+
+
+async def _todays_memory_assets(entry: MockConfigEntry) -> list[str]:
+    """Return the admin's memory assets of today, in the order Immich lists them."""
+    memories = await entry.runtime_data.client.list_memories(day=dt_util.now().date())
+    return [asset.id for memory in memories for asset in memory.assets]
+
+
+async def test_memories_in_order(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+    player: RecordingPlayer,
+) -> None:
+    """Today's memories play one per interval, in order, through signed URLs, then stop."""
+    expected = await _todays_memory_assets(loaded_entry)
+    assert len(expected) >= 2
+    await _play(hass, loop=False)
+    assert _asset_ids(player, loaded_entry) == expected[:1]
+    status = hass.states.get(STATUS)
+    assert status.state == "playing"
+    assert status.attributes["player"] == PLAYER
+    assert (status.attributes["position"], status.attributes["total"]) == (1, len(expected))
+
+    for _ in expected[1:]:
+        await _next(hass)
+    assert _asset_ids(player, loaded_entry) == expected
+
+    await _next(hass)
+    assert len(player.played) == len(expected)  # it does not loop
+    assert hass.states.get(STATUS).state == "idle"
+
+    client = await hass_client_no_auth()
+    response = await client.get(player.played[0][1].removeprefix("http://ha.local:8123"))
+    assert response.status == 200
+    assert response.content_type == "image/jpeg"
+
+
+async def test_album_loops_and_shuffles(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """An album slideshow shows every asset once per round, shuffled, and loops."""
+    album = next(a for a in immich.library.albums.values() if a.name == "Family")
+    await _play(hass, source="album", source_id=album.id, shuffle=True)
+    for _ in range(len(album.asset_ids) * 2 - 1):
+        await _next(hass)
+    shown = _asset_ids(player, loaded_entry)
+    size = len(album.asset_ids)
+    assert sorted(shown[:size]) == sorted(album.asset_ids)
+    assert sorted(shown[size:]) == sorted(album.asset_ids)
+
+
+async def test_stops_when_player_turns_off(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """Turning the player off stops the slideshow."""
+    await _play(hass, source="favorites")
+    await hass.services.async_call(
+        "media_player", SERVICE_TURN_OFF, {ATTR_ENTITY_ID: PLAYER}, blocking=True
+    )
+    await _next(hass)
+    await _next(hass)
+    assert len(player.played) == 1
+    assert hass.states.get(STATUS).state == "idle"
+
+
+async def test_stops_when_something_else_plays(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """Playing something else on the player stops the slideshow."""
+    await _play(hass, source="random")
+    await hass.services.async_call(
+        "media_player",
+        "play_media",
+        {
+            ATTR_ENTITY_ID: PLAYER,
+            "media_content_id": "http://radio/stream",
+            "media_content_type": "music",
+        },
+        blocking=True,
+    )
+    await _next(hass)
+    assert player.played[-1] == ("music", "http://radio/stream")
+    assert len(player.played) == 2
+
+
+async def test_stop_action_and_replacement(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """A new slideshow replaces the old one on the player; stop_slideshow ends it."""
+    favorites = {a.id for a in immich.library.assets.values() if a.is_favorite}
+    await _play(hass, source="memories")
+    await _play(hass, source="favorites")
+    await _next(hass)
+    assert set(_asset_ids(player, loaded_entry)[1:]) <= favorites
+    assert len(hass.states.get(STATUS).attributes["slideshows"]) == 1
+
+    await hass.services.async_call(
+        DOMAIN, "stop_slideshow", {ATTR_ENTITY_ID: PLAYER}, blocking=True
+    )
+    played = len(player.played)
+    await _next(hass)
+    assert len(player.played) == played
+    assert hass.states.get(STATUS).state == "idle"
+
+
+async def test_pauses_while_immich_is_away(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """While Immich cannot be reached the slideshow pauses, then goes on where it was."""
+    expected = await _todays_memory_assets(loaded_entry)
+    await _play(hass)
+    immich.add_fault("status", status=503)
+    await _next(hass)
+    await _next(hass)
+    assert hass.states.get(STATUS).state == "paused"
+    assert len(player.played) == 1
+
+    immich.clear_faults()
+    await _next(hass)
+    assert hass.states.get(STATUS).state == "playing"
+    assert _asset_ids(player, loaded_entry) == expected[:2]
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"source": "album"}, "source_id_required"),
+        ({"source": "album", "source_id": "not-a-uuid"}, "invalid_id"),
+        (
+            {"source": "album", "source_id": "8b1f0c2e-6a4d-4c3b-9e7f-1a2b3c4d5e6f"},
+            "source_not_found",
+        ),
+        ({"source": "planets"}, "invalid_option"),
+        ({ATTR_ENTITY_ID: "sensor.immich_ada_admin_disk_size"}, "not_a_media_player"),
+        ({ATTR_ENTITY_ID: "media_player.nowhere"}, "media_player_not_found"),
+    ],
+)
+async def test_bad_input(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+    player: RecordingPlayer,
+    data: dict[str, Any],
+    key: str,
+) -> None:
+    """A source or target that does not exist is refused; the player is left alone."""
+    with pytest.raises(ServiceValidationError) as err:
+        await _play(hass, **data)
+    assert err.value.translation_key == key
+    assert player.played == []
+    assert hass.states.get(STATUS).state == "idle"
+
+
+async def test_empty_album(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """An empty source is refused with a translated error."""
+    empty = next(a for a in immich.library.albums.values() if a.name == "Empty album")
+    with pytest.raises(ServiceValidationError) as err:
+        await _play(hass, source="album", source_id=empty.id)
+    assert err.value.translation_key == "source_empty"
+    assert player.played == []
+
+
+async def test_immich_failure(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """A failure on Immich's side while collecting the slides is a translated error."""
+    immich.add_fault("status", path=r"^/memories$", status=500)
+    with pytest.raises(HomeAssistantError) as err:
+        await _play(hass)
+    assert err.value.translation_key == "request_failed"
+    assert player.played == []
