@@ -192,7 +192,7 @@ def build_dashboard(entity_ids: list[str]) -> dict[str, Any]:
 
 async def write_dashboard(
     session: aiohttp.ClientSession, base: str, access: str, config: Path
-) -> None:
+) -> bool:
     """Fill the demo dashboard with the entities Immich Hub created."""
     async with session.ws_connect(f"{base}/api/websocket") as socket:
         await socket.receive_json()
@@ -201,8 +201,20 @@ async def write_dashboard(
         await socket.send_json({"id": 1, "type": "config/entity_registry/list"})
         entries = (await socket.receive_json())["result"]
     ids = [entry["entity_id"] for entry in entries if entry["platform"] == "immich_hub"]
+    if not ids:
+        return False
     text = json.dumps(build_dashboard(ids), indent=2)
     await asyncio.to_thread((config / "dashboards" / "immich.yaml").write_text, text)
+    return True
+
+
+async def dashboard_when_added(base: str, access: str, config: Path) -> None:
+    """Fill the dashboard once the user has added Immich Hub."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(2400):  # two hours of looking, then the dashboard stays empty
+            if await write_dashboard(session, base, access, config):
+                return
+            await asyncio.sleep(3)
 
 
 async def tick(server: FakeImmich) -> None:
@@ -231,7 +243,11 @@ async def main(args: argparse.Namespace) -> int:
         async with aiohttp.ClientSession() as session:
             await wait_for(session, base, process)
             access = await token(session, base)
-            if not args.no_integration:
+            if args.no_integration:
+                background.append(
+                    asyncio.create_task(dashboard_when_added(base, access, Path(args.config)))
+                )
+            else:
                 await add_immich_hub(session, base, access, url, api_key)
                 await asyncio.sleep(2)  # let the entities register
                 await write_dashboard(session, base, access, Path(args.config))

@@ -7,6 +7,7 @@ here, before any test runs, to make sure ``custom_components.immich_hub`` is our
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from pathlib import Path
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -18,6 +19,13 @@ from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 
 API_VERSIONS = ("2.7.3", "3.0.3")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave the browser tests to their own session, without Home Assistant's test plugin."""
+    if "browser" in collection_path.parts and config.pluginmanager.has_plugin("homeassistant"):
+        return True
+    return None
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,1 @@
+"""Browser tests: a real Home Assistant with its frontend, driven in Chromium."""
