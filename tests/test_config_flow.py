@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from ipaddress import ip_address
 import logging
 from pathlib import Path
-import ssl
 import time
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -29,6 +22,7 @@ from custom_components.immich_hub.const import (
     DOMAIN,
 )
 from fake_immich import FakeImmich
+from fake_immich.tls import self_signed_context
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
@@ -159,51 +153,17 @@ async def test_user_server_never_answers(
     assert time.monotonic() - started < 5
 
 
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Make a self-signed certificate for 127.0.0.1."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
 @pytest.mark.parametrize("verify_ssl", [True, False])
 async def test_user_self_signed_certificate(
     hass: HomeAssistant,
     socket_enabled: None,
-    self_signed: tuple[Path, Path],
+    tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     verify_ssl: bool,
 ) -> None:
     """A certificate that fails verification is named in the log; without verification it works."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(*self_signed)
     server = FakeImmich(api_version="3.0.3")
-    await server.start(ssl_context=context)
+    await server.start(ssl_context=self_signed_context(tmp_path))
     try:
         with caplog.at_level(logging.WARNING):
             result = await _submit(hass, server.url, server.admin_key, verify_ssl=verify_ssl)

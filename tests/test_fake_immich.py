@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 import io
-import ssl
 import time
 from typing import Any
 import uuid
 
 import aiohttp
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from PIL import Image
 import pytest
 
 from fake_immich import LIMITED_PERMISSIONS, FakeImmich
 from fake_immich.media import mp4_boxes
 from fake_immich.spec import SchemaCompiler, load_spec
+from fake_immich.tls import self_signed_context
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -814,39 +810,10 @@ async def test_requests_are_recorded(server: FakeImmich, http: aiohttp.ClientSes
     assert server.requests == []
 
 
-def _self_signed(tmp_path: Any) -> ssl.SSLContext:
-    """Make a server SSL context with a throw-away self-signed certificate."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    return context
-
-
 async def test_https(tmp_path: Any, http: aiohttp.ClientSession) -> None:
     """With an SSL context the fake serves HTTPS; verification fails on a self-signed cert."""
     server = FakeImmich("3.0.3")
-    await server.start(ssl_context=_self_signed(tmp_path))
+    await server.start(ssl_context=self_signed_context(tmp_path))
     try:
         assert server.url.startswith("https://")
         with pytest.raises(aiohttp.ClientConnectorCertificateError):
