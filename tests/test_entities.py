@@ -143,6 +143,7 @@ async def test_queue_sensor_matches_server(
     assert state.attributes["failed"] == queue.failed
     assert state.attributes["completed"] == queue.completed
     assert state.attributes["paused"] is False
+    assert state.attributes["paused_jobs"] == queue.paused_count
     total = sum(q.active + q.waiting + q.delayed for q in immich.library.queues.values())
     assert hass.states.get(f"sensor.{ADMIN}_jobs_pending").state == str(total)
     failed = sum(q.failed for q in immich.library.queues.values())

@@ -13,14 +13,20 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.immich_hub.const import DOMAIN
+from custom_components.immich_hub.const import CONF_IMAGE_SIZE, DOMAIN
 from fake_immich import FakeImmich
 from homeassistant.components.media_player import (
     MediaPlayerEntity,
     MediaPlayerEntityFeature,
     MediaPlayerState,
 )
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    CONF_API_KEY,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    SERVICE_TURN_OFF,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
@@ -76,7 +82,11 @@ def _asset_ids(player: RecordingPlayer, entry: MockConfigEntry) -> list[str]:
         assert url.startswith(prefix)
         assert "authSig=" in url
         kind, asset_id = url.removeprefix(prefix).split("?")[0].split("/")
-        assert (kind, media_type) in (("preview", "image"), ("video", "video"))
+        assert (kind, media_type) in (
+            ("preview", "image"),
+            ("original", "image"),
+            ("video", "video"),
+        )
         ids.append(asset_id)
     return ids
 
@@ -267,4 +277,34 @@ async def test_immich_failure(
     with pytest.raises(HomeAssistantError) as err:
         await _play(hass)
     assert err.value.translation_key == "request_failed"
+    assert player.played == []
+
+
+async def test_full_size_option(
+    hass: HomeAssistant, immich: FakeImmich, config_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """With the full-size option, photos are sent to the player as their originals."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, options={CONF_IMAGE_SIZE: "fullsize"})
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    await _play(hass, source="favorites")
+    assert "/original/" in player.played[0][1]
+
+
+async def test_key_without_media_permissions(
+    hass: HomeAssistant, immich: FakeImmich, player: RecordingPlayer
+) -> None:
+    """A key that may not browse media cannot start a slideshow: the player could not load it."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=immich.user_user_id,
+        data={CONF_URL: immich.url, CONF_API_KEY: immich.limited_key, CONF_VERIFY_SSL: True},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as err:
+        await _play(hass)
+    assert err.value.translation_key == "media_browser_not_allowed"
     assert player.played == []

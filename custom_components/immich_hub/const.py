@@ -70,7 +70,7 @@ FEATURES: Final = (
         "album_management",
         ("album.create", "album.update", "album.delete", "albumAsset.create", "albumAsset.delete"),
     ),
-    Feature("image_entities", ("asset.read", "asset.view", "memory.read")),
+    Feature("image_entities", ("asset.read", "asset.view", "memory.read", "album.read")),
     Feature("asset_events", ("asset.read", "album.read")),
     Feature("server_statistics", ("server.statistics",), admin_only=True),
     Feature("job_queues", ("queue.read", "queue.update", "job.create"), admin_only=True),

@@ -161,9 +161,15 @@ class QueueSensor(QueueEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Return every count Immich reports for the queue, and whether it is paused."""
+        """Return every count Immich reports for the queue, and whether it is paused.
+
+        Immich's count of paused jobs is named ``paused_jobs`` here, as ``paused`` tells
+        whether the queue itself is paused.
+        """
         queue = self.coordinator.data[self.queue]
-        return {**queue.statistics.counts(), "paused": queue.is_paused}
+        counts = queue.statistics.counts()
+        counts["paused_jobs"] = counts.pop("paused", 0)
+        return {**counts, "paused": queue.is_paused}
 
 
 class SlideshowSensor(SensorEntity):

@@ -151,7 +151,7 @@ PLAY_SLIDESHOW_SCHEMA = vol.Schema(
         vol.Required(ATTR_ENTITY_ID): cv.entity_ids,
         vol.Optional(ATTR_SOURCE, default="memories"): cv.string,
         vol.Optional(ATTR_SOURCE_ID): cv.string,
-        vol.Optional(ATTR_INTERVAL): vol.All(vol.Coerce(float), vol.Range(min=1, max=86400)),
+        vol.Optional(ATTR_INTERVAL): vol.All(vol.Coerce(float), vol.Range(min=1, max=3600)),
         vol.Optional(ATTR_SHUFFLE, default=False): cv.boolean,
         vol.Optional(ATTR_LOOP, default=True): cv.boolean,
     }
@@ -486,8 +486,8 @@ async def _async_run_job(call: ServiceCall) -> None:
     command = _choice(call.data[ATTR_COMMAND], COMMANDS, ATTR_COMMAND)
     if not data.user.is_admin:
         raise _invalid("admin_required", action=SERVICE_RUN_JOB)
-    manual_jobs = await data.client.list_manual_jobs()
     with _immich_errors(call.hass, entry):
+        manual_jobs = await data.client.list_manual_jobs()
         if job in manual_jobs and command == QueueCommand.START:
             await data.client.create_job(job)
             return
@@ -627,6 +627,9 @@ def _media_players(call: ServiceCall) -> list[str]:
 async def _async_play_slideshow(call: ServiceCall) -> None:
     """Start a slideshow on each targeted media player."""
     entry = _get_entry(call)
+    if not entry.runtime_data.has("media_browser"):
+        # The players fetch the slides through the media proxy, which needs these permissions.
+        raise _invalid("media_browser_not_allowed", title=entry.title)
     players = _media_players(call)
     source = _choice(call.data[ATTR_SOURCE], SOURCES, ATTR_SOURCE)
     assert source is not None

@@ -31,8 +31,8 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .api import ImmichClient, ImmichError
-from .const import DOMAIN, LOGGER
-from .data import ImmichHubConfigEntry
+from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE, LOGGER
+from .data import ImmichHubConfigEntry, option
 from .media_source import SIGNED_URL_LIFETIME
 from .views import asset_url
 
@@ -235,6 +235,8 @@ class Slideshow:
         """Ask the player to play one slide through a signed URL of the proxy view."""
         if slide.is_video:
             kind, content_type = "video", MediaType.VIDEO
+        elif option(self.entry, CONF_IMAGE_SIZE) == IMAGE_SIZE_FULLSIZE:
+            kind, content_type = "original", MediaType.IMAGE
         else:
             kind, content_type = "preview", MediaType.IMAGE
         path = asset_url(self.entry.entry_id, kind, slide.asset_id)
