@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from io import BytesIO
 from typing import Any
 
+from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from fake_immich import FakeImmich
@@ -58,9 +60,14 @@ async def test_nothing_fires_for_the_existing_library(
 async def test_asset_added(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
-    """A new asset fires asset_added with its id, type, name and date taken, once."""
+    """A photo uploaded to Immich fires asset_added with its id, type, name and date, once."""
     fired = _record(hass)
-    asset_id = _add_photo(immich, "doorbell.jpg")
+    picture = BytesIO()
+    Image.new("RGB", (64, 48), "orange").save(picture, "JPEG")
+    uploaded = await loaded_entry.runtime_data.client.upload_bytes(
+        picture.getvalue(), filename="doorbell.jpg", file_created_at=dt_util.utcnow()
+    )
+    asset_id = uploaded.id
     await _poll(hass)
     await _poll(hass)
 
