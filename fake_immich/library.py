@@ -58,6 +58,10 @@ def utc(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> dat
         return datetime(year, month, day - 1, hour, minute, tzinfo=UTC)
 
 
+ISSUED_SECRETS: set[str] = set()
+"""Every API key any fake library has issued in this process, so tests can look for leaks."""
+
+
 @dataclass(slots=True)
 class User:
     """An Immich user."""
@@ -365,6 +369,7 @@ class Library:
             created_at=self.server_created + timedelta(days=30),
         )
         self.keys[key.secret] = key
+        ISSUED_SECRETS.add(key.secret)
         return key
 
     def ensure_queues(self, names: list[str]) -> None:

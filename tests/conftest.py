@@ -6,7 +6,8 @@ here, before any test runs, to make sure ``custom_components.immich_hub`` is our
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Generator
+import logging
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import custom_components.immich_hub  # noqa: F401
 from custom_components.immich_hub.const import DOMAIN
 from fake_immich import FakeImmich
+from fake_immich.library import ISSUED_SECRETS
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 
@@ -26,6 +28,37 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if "browser" in collection_path.parts and config.pluginmanager.has_plugin("homeassistant"):
         return True
     return None
+
+
+class _Everything(logging.Handler):
+    """Keeps every log record of the test session, formatted as it would be written."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def api_keys_never_logged() -> Generator[None]:
+    """Fail the session if any log line of it (tracebacks included) holds an API key."""
+    handler = _Everything()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    ours = [logging.getLogger(name) for name in ("custom_components.immich_hub", "fake_immich")]
+    levels = [logger.level for logger in ours]
+    for logger in ours:
+        logger.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(handler)
+    for logger, level in zip(ours, levels, strict=True):
+        logger.setLevel(level)
+    assert handler.lines, "the session logged nothing: the check would prove nothing"
+    leaks = [line for line in handler.lines for key in ISSUED_SECRETS if key in line]
+    assert not leaks, f"API keys in the log: {leaks[:3]}"
 
 
 @pytest.fixture(autouse=True)
