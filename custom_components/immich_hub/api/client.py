@@ -9,7 +9,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import aiohttp
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -129,34 +129,43 @@ def _query(**values: Any) -> dict[str, str]:
     return query
 
 
-def _search_filters(
-    *,
-    album_ids: Sequence[str] | None,
-    person_ids: Sequence[str] | None,
-    tag_ids: Sequence[str] | None,
-    is_favorite: bool | None,
-    asset_type: str | None,
-    taken_after: date | None,
-    taken_before: date | None,
-    visibility: str | None,
-    with_exif: bool | None,
-    extra: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """Build the filters shared by the metadata, random and smart searches."""
-    filters = _body(
+class SearchFilters(TypedDict, total=False):
+    """Filters shared by the metadata, random and smart searches."""
+
+    album_ids: Sequence[str] | None
+    person_ids: Sequence[str] | None
+    tag_ids: Sequence[str] | None
+    is_favorite: bool | None
+    asset_type: str | None
+    taken_after: date | None
+    taken_before: date | None
+    visibility: str | None
+    with_exif: bool | None
+    extra: Mapping[str, Any] | None
+    """Raw Immich fields, sent as given (for example ``updatedAfter``)."""
+
+
+def _search_filters(filters: SearchFilters) -> dict[str, Any]:
+    """Build the body of a search from its filters."""
+    album_ids, person_ids, tag_ids = (
+        filters.get("album_ids"),
+        filters.get("person_ids"),
+        filters.get("tag_ids"),
+    )
+    body = _body(
         albumIds=list(album_ids) if album_ids else None,
         personIds=list(person_ids) if person_ids else None,
         tagIds=list(tag_ids) if tag_ids else None,
-        isFavorite=is_favorite,
-        type=asset_type,
-        takenAfter=taken_after,
-        takenBefore=taken_before,
-        visibility=visibility,
-        withExif=with_exif,
+        isFavorite=filters.get("is_favorite"),
+        type=filters.get("asset_type"),
+        takenAfter=filters.get("taken_after"),
+        takenBefore=filters.get("taken_before"),
+        visibility=filters.get("visibility"),
+        withExif=filters.get("with_exif"),
     )
-    if extra:
-        filters.update({key: _encode(value) for key, value in extra.items()})
-    return filters
+    if extra := filters.get("extra"):
+        body.update({key: _encode(value) for key, value in extra.items()})
+    return body
 
 
 class ImmichClient:
@@ -545,42 +554,22 @@ class ImmichClient:
         *,
         page: int = 1,
         size: int = 250,
-        album_ids: Sequence[str] | None = None,
-        person_ids: Sequence[str] | None = None,
-        tag_ids: Sequence[str] | None = None,
-        is_favorite: bool | None = None,
-        asset_type: str | None = None,
-        taken_after: date | None = None,
-        taken_before: date | None = None,
-        visibility: str | None = None,
-        with_exif: bool | None = None,
         order: str | None = None,
-        extra: Mapping[str, Any] | None = None,
+        **filters: Unpack[SearchFilters],
     ) -> AssetPage:
         """Return one page of assets matching the filters (``size`` up to 1000)."""
-        body = _search_filters(
-            album_ids=album_ids,
-            person_ids=person_ids,
-            tag_ids=tag_ids,
-            is_favorite=is_favorite,
-            asset_type=asset_type,
-            taken_after=taken_after,
-            taken_before=taken_before,
-            visibility=visibility,
-            with_exif=with_exif,
-            extra=extra,
-        )
+        body = _search_filters(filters)
         body.update(_body(page=page, size=size, order=order))
         data = await self._request("POST", "/search/metadata", json_body=body)
         return self._model(SearchResult, data).assets
 
     async def iter_search_metadata(
-        self, *, size: int = 250, **filters: Any
+        self, *, size: int = 250, order: str | None = None, **filters: Unpack[SearchFilters]
     ) -> AsyncIterator[Asset]:
         """Yield every asset matching the filters, fetching page after page."""
         page: int | None = 1
         while page is not None:
-            result = await self.search_metadata(page=page, size=size, **filters)
+            result = await self.search_metadata(page=page, size=size, order=order, **filters)
             for asset in result.items:
                 yield asset
             page = result.next_page_number
@@ -589,30 +578,10 @@ class ImmichClient:
         self,
         *,
         size: int = 1,
-        album_ids: Sequence[str] | None = None,
-        person_ids: Sequence[str] | None = None,
-        tag_ids: Sequence[str] | None = None,
-        is_favorite: bool | None = None,
-        asset_type: str | None = None,
-        taken_after: date | None = None,
-        taken_before: date | None = None,
-        visibility: str | None = None,
-        with_exif: bool | None = None,
-        extra: Mapping[str, Any] | None = None,
+        **filters: Unpack[SearchFilters],
     ) -> list[Asset]:
         """Return up to ``size`` random assets matching the filters."""
-        body = _search_filters(
-            album_ids=album_ids,
-            person_ids=person_ids,
-            tag_ids=tag_ids,
-            is_favorite=is_favorite,
-            asset_type=asset_type,
-            taken_after=taken_after,
-            taken_before=taken_before,
-            visibility=visibility,
-            with_exif=with_exif,
-            extra=extra,
-        )
+        body = _search_filters(filters)
         body["size"] = size
         data = await self._request("POST", "/search/random", json_body=body)
         return self._parse(_ASSETS, data, "assets")
@@ -623,30 +592,10 @@ class ImmichClient:
         *,
         page: int = 1,
         size: int = 100,
-        album_ids: Sequence[str] | None = None,
-        person_ids: Sequence[str] | None = None,
-        tag_ids: Sequence[str] | None = None,
-        is_favorite: bool | None = None,
-        asset_type: str | None = None,
-        taken_after: date | None = None,
-        taken_before: date | None = None,
-        visibility: str | None = None,
-        with_exif: bool | None = None,
-        extra: Mapping[str, Any] | None = None,
+        **filters: Unpack[SearchFilters],
     ) -> AssetPage:
         """Return one page of a CLIP (natural language) search."""
-        body = _search_filters(
-            album_ids=album_ids,
-            person_ids=person_ids,
-            tag_ids=tag_ids,
-            is_favorite=is_favorite,
-            asset_type=asset_type,
-            taken_after=taken_after,
-            taken_before=taken_before,
-            visibility=visibility,
-            with_exif=with_exif,
-            extra=extra,
-        )
+        body = _search_filters(filters)
         body.update(query=query, page=page, size=size)
         data = await self._request("POST", "/search/smart", json_body=body)
         return self._model(SearchResult, data).assets
