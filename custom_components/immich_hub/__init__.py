@@ -5,7 +5,7 @@ from __future__ import annotations
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
@@ -19,6 +19,7 @@ from .api import (
 from .const import DOMAIN, REQUEST_TIMEOUT
 from .coordinator import Coordinators
 from .data import ImmichHubConfigEntry, ImmichHubData, missing_permissions
+from .issues import async_clear_issues, async_permission_issue, async_version_issue
 from .services import async_setup_services
 from .views import async_setup_views
 
@@ -53,7 +54,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) ->
         user = await client.get_my_user()
         api_key = await client.get_my_api_key()
     except ImmichUnsupportedVersionError as err:
-        _async_unsupported_version_issue(hass, entry, str(err.version))
+        async_version_issue(hass, entry, str(err.version))
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="unsupported_version",
@@ -70,8 +71,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) ->
             translation_placeholders={"error": str(err)},
         ) from err
 
-    ir.async_delete_issue(hass, DOMAIN, f"unsupported_version_{entry.entry_id}")
-    _async_permission_issue(hass, entry, missing_permissions(user, api_key))
+    async_version_issue(hass, entry, None)
+    async_permission_issue(hass, entry, missing_permissions(user, api_key))
     entry.runtime_data = data = ImmichHubData(client, user, api_key, server_version)
     data.coordinators = Coordinators.create(hass, entry, data)
     await data.coordinators.async_first_refresh()
@@ -86,39 +87,4 @@ async def async_unload_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) -
 
 async def async_remove_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) -> None:
     """Remove the repair issues an entry raised."""
-    ir.async_delete_issue(hass, DOMAIN, f"missing_permissions_{entry.entry_id}")
-    ir.async_delete_issue(hass, DOMAIN, f"unsupported_version_{entry.entry_id}")
-
-
-def _async_permission_issue(
-    hass: HomeAssistant, entry: ImmichHubConfigEntry, missing: list[str]
-) -> None:
-    """Raise or clear the repair issue that names the key's missing permissions."""
-    issue_id = f"missing_permissions_{entry.entry_id}"
-    if not missing:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key="missing_permissions",
-        translation_placeholders={"title": entry.title, "permissions": ", ".join(missing)},
-    )
-
-
-def _async_unsupported_version_issue(
-    hass: HomeAssistant, entry: ImmichHubConfigEntry, version: str
-) -> None:
-    """Raise the repair issue for a server older than Immich 2.0."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        f"unsupported_version_{entry.entry_id}",
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="unsupported_version",
-        translation_placeholders={"title": entry.title, "version": version},
-    )
+    async_clear_issues(hass, entry)

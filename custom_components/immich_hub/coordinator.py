@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -36,6 +35,7 @@ from .const import (
     LOGGER,
 )
 from .data import option
+from .issues import async_version_issue
 
 if TYPE_CHECKING:
     from .data import ImmichHubConfigEntry, ImmichHubData
@@ -131,20 +131,11 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
 
     def _check_version(self, version: str) -> None:
         """Raise a repair issue when the server now runs a version older than 2.0."""
-        issue_id = f"unsupported_version_{self.config_entry.entry_id}"
         major = version.lstrip("v").split(".", 1)[0]
         if not major.isdigit() or int(major) >= MIN_MAJOR:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            async_version_issue(self.hass, self.config_entry, None)
             return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="unsupported_version",
-            translation_placeholders={"title": self.config_entry.title, "version": version},
-        )
+        async_version_issue(self.hass, self.config_entry, version)
         raise UpdateFailed(
             translation_domain=DOMAIN,
             translation_key="unsupported_version",
