@@ -1,0 +1,1 @@
+"""Tests of Immich Hub under the fake server's injected faults."""
