@@ -208,6 +208,8 @@ async def main(minutes: float, count: int, rate: float, interval: float) -> tupl
             while ops < count and time.monotonic() - started < minutes * 60:
                 await soak.step(session, rate)
                 ops += 1
+                # The fake server records every request; that is its memory, not ours.
+                server.clear_requests()
                 if time.monotonic() >= next_sample:
                     server.clear_faults()
                     await hass.async_block_till_done()
