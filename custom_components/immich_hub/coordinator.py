@@ -127,7 +127,16 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
         )
         if about is not None:
             self._check_version(about.version)
+            self._reload_if_changed(about.version)
         return ServerData(about, storage, statistics, version_check)
+
+    def _reload_if_changed(self, version: str) -> None:
+        """Reload the entry when the server was upgraded, so the client speaks its new dialect."""
+        known = self.client.server_version
+        running = version.lstrip("v").split("-", 1)[0]
+        if known is not None and running != str(known):
+            LOGGER.info("Immich now runs %s instead of %s: reloading", running, known)
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     def _check_version(self, version: str) -> None:
         """Raise a repair issue when the server now runs a version older than 2.0."""

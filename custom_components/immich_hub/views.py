@@ -133,9 +133,15 @@ class ImmichHubMediaView(HomeAssistantView):
             if cacheable:
                 response.headers[hdrs.CACHE_CONTROL] = THUMBNAIL_CACHE_CONTROL
             await response.prepare(request)
-            # A failure from here on cuts the body short: the status line is already sent.
-            async for chunk in stream.iter_any():
-                await response.write(chunk)
+            try:
+                async for chunk in stream.iter_any():
+                    await response.write(chunk)
+            except ImmichError as err:
+                # The status line is sent: the only honest answer left is a cut-short body.
+                _LOGGER.warning("Immich stopped sending %s %s: %s", kind, object_id, err)
+                if request.transport is not None:
+                    request.transport.abort()
+                return response
             await response.write_eof()
         return response
 

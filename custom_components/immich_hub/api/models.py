@@ -262,11 +262,11 @@ class UsageByUser(ImmichModel):
 class ServerStatistics(ImmichModel):
     """Body of ``GET /server/statistics`` (admin only)."""
 
-    photos: int = 0
-    videos: int = 0
-    usage: int = 0
-    usage_photos: int = 0
-    usage_videos: int = 0
+    photos: int
+    videos: int
+    usage: int
+    usage_photos: int
+    usage_videos: int
     usage_by_user: list[UsageByUser] = Field(default_factory=list)
 
 
@@ -410,25 +410,25 @@ class BulkIdResult(ImmichModel):
 
 
 class AlbumStatistics(ImmichModel):
-    """Album counts of the user."""
+    """Album counts of the user (all required: a body without them is not believed)."""
 
-    owned: int = 0
-    shared: int = 0
-    not_shared: int = 0
+    owned: int
+    shared: int
+    not_shared: int
 
 
 class AssetStatistics(ImmichModel):
     """Asset counts of the user."""
 
-    images: int = 0
-    videos: int = 0
-    total: int = 0
+    images: int
+    videos: int
+    total: int
 
 
 class MemoryStatistics(ImmichModel):
     """Memory count of the user."""
 
-    total: int = 0
+    total: int
 
 
 class Exif(ImmichModel):
