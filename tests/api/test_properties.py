@@ -184,6 +184,8 @@ async def test_broken_bodies_over_http_raise_typed_error(
         client.get_my_user,
         client.get_about,
         client.get_storage,
+        client.get_statistics,
+        client.get_asset_statistics,
         client.list_albums,
         client.list_queues,
         client.list_memories,
