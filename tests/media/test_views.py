@@ -149,6 +149,9 @@ async def test_authentication_required(
     assert (await client.get(expired)).status == 401
     other_path = async_sign_path(hass, path.replace("original", "preview"), timedelta(hours=1))
     assert (await client.get(path + "?" + other_path.split("?", 1)[1])).status == 401
+    valid = async_sign_path(hass, path, timedelta(hours=1))
+    altered = valid[:-1] + ("A" if valid[-1] != "A" else "B")  # one character of the signature
+    assert (await client.get(altered)).status == 401
     assert immich.requests == []
 
     signed = async_sign_path(hass, path, timedelta(hours=1))
