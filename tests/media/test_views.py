@@ -150,7 +150,9 @@ async def test_authentication_required(
     other_path = async_sign_path(hass, path.replace("original", "preview"), timedelta(hours=1))
     assert (await client.get(path + "?" + other_path.split("?", 1)[1])).status == 401
     valid = async_sign_path(hass, path, timedelta(hours=1))
-    altered = valid[:-1] + ("A" if valid[-1] != "A" else "B")  # one character of the signature
+    head, signature = valid.rsplit(".", 1)
+    # The first character of the signature carries six full bits: changing it changes the bytes.
+    altered = f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
     assert (await client.get(altered)).status == 401
     assert immich.requests == []
 
