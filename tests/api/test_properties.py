@@ -198,3 +198,13 @@ async def test_broken_bodies_over_http_raise_typed_error(
             await call()
     immich.clear_faults()
     assert (await client.get_my_user()).id == immich.admin_user_id
+
+
+def test_bad_timeline_row_is_a_bad_body() -> None:
+    """A timeline bucket with an unreadable row is refused while parsing, as our own error."""
+    body = {"id": ["a", "b"], "isImage": [True, True], "fileCreatedAt": ["2024-01-01", "never"]}
+    with pytest.raises(ImmichInvalidResponseError):
+        ImmichClient._parse(TypeAdapter(TimeBucketAssets), body, "TimeBucketAssets")
+    good = {"id": ["a"], "isImage": [False], "duration": ["0:00:03.000000"]}
+    rows = ImmichClient._parse(TypeAdapter(TimeBucketAssets), good, "TimeBucketAssets").assets()
+    assert [(row.id, row.is_image, row.duration_ms) for row in rows] == [("a", False, 3000)]

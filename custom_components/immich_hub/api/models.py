@@ -12,7 +12,7 @@ from enum import StrEnum
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic.alias_generators import to_camel
 
 from .const import to_snake
@@ -618,8 +618,11 @@ class TimeBucketAssets(ImmichModel):
     owner_id: list[str] = Field(default_factory=list)
     live_photo_video_id: list[str | None] = Field(default_factory=list)
 
-    def assets(self) -> list[TimelineAsset]:
-        """Return the assets row by row."""
+    _rows: list[TimelineAsset] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _build_rows(self) -> TimeBucketAssets:
+        """Check every row while the body is parsed, so a bad row is a bad body."""
         columns: dict[str, list[Any]] = {
             "is_image": self.is_image,
             "is_favorite": self.is_favorite,
@@ -633,11 +636,22 @@ class TimeBucketAssets(ImmichModel):
             "owner_id": self.owner_id,
             "live_photo_video_id": self.live_photo_video_id,
         }
-        rows: list[TimelineAsset] = []
-        for index, asset_id in enumerate(self.id):
-            values = {key: column[index] for key, column in columns.items() if index < len(column)}
-            rows.append(TimelineAsset.model_validate({"id": asset_id, **values}))
-        return rows
+        self._rows = [
+            TimelineAsset.model_validate(
+                {
+                    "id": asset_id,
+                    **{
+                        key: column[index] for key, column in columns.items() if index < len(column)
+                    },
+                }
+            )
+            for index, asset_id in enumerate(self.id)
+        ]
+        return self
+
+    def assets(self) -> list[TimelineAsset]:
+        """Return the assets row by row."""
+        return list(self._rows)
 
 
 class UploadCheck(ImmichModel):
