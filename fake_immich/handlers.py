@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import hashlib
 import io
 import re
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from aiohttp import BodyPartReader, web
 from PIL import Image
@@ -97,12 +97,21 @@ def readable_album(ctx: Context, album_id: str, permission: str = "album.read") 
     return album
 
 
+class _Owned(Protocol):
+    owner_id: str
+
+
+def owned[T: _Owned](ctx: Context, items: Mapping[str, T], item_id: str, permission: str) -> T:
+    """Return one of the user's own items, or Immich's "no access" answer."""
+    item = items.get(item_id)
+    if item is None or item.owner_id != ctx.auth_user.id:
+        raise no_access(permission)
+    return item
+
+
 def owned_album(ctx: Context, album_id: str, permission: str) -> Album:
     """Return an album the user owns."""
-    album = ctx.library.albums.get(album_id)
-    if album is None or album.owner_id != ctx.auth_user.id:
-        raise no_access(permission)
-    return album
+    return owned(ctx, ctx.library.albums, album_id, permission)
 
 
 def sample_value(schema: dict[str, Any], name: str) -> Any:
@@ -526,9 +535,7 @@ async def get_asset(ctx: Context) -> web.StreamResponse:
 @handles("updateAsset")
 async def update_asset(ctx: Context) -> web.StreamResponse:
     """PUT /assets/{id}."""
-    asset = ctx.library.assets.get(ctx.params["id"])
-    if asset is None or asset.owner_id != ctx.auth_user.id:
-        raise no_access("asset.update")
+    asset = owned(ctx, ctx.library.assets, ctx.params["id"], "asset.update")
     body = ctx.body
     for field_name, attr in _ASSET_UPDATES:
         if field_name in body:
@@ -1033,9 +1040,7 @@ async def memory_statistics(ctx: Context) -> web.StreamResponse:
 @handles("getMemory")
 async def get_memory(ctx: Context) -> web.StreamResponse:
     """GET /memories/{id}."""
-    memory = ctx.library.memories.get(ctx.params["id"])
-    if memory is None or memory.owner_id != ctx.auth_user.id:
-        raise no_access("memory.read")
+    memory = owned(ctx, ctx.library.memories, ctx.params["id"], "memory.read")
     return json_response(dto(ctx).memory(memory))
 
 
@@ -1066,18 +1071,14 @@ async def get_people(ctx: Context) -> web.StreamResponse:
 @handles("getPerson")
 async def get_person(ctx: Context) -> web.StreamResponse:
     """GET /people/{id}."""
-    person = ctx.library.people.get(ctx.params["id"])
-    if person is None or person.owner_id != ctx.auth_user.id:
-        raise no_access("person.read")
+    person = owned(ctx, ctx.library.people, ctx.params["id"], "person.read")
     return json_response(dto(ctx).person(person))
 
 
 @handles("getPersonThumbnail")
 async def person_thumbnail(ctx: Context) -> web.StreamResponse:
     """GET /people/{id}/thumbnail: a face crop (here: the thumbnail of the person's asset)."""
-    person = ctx.library.people.get(ctx.params["id"])
-    if person is None or person.owner_id != ctx.auth_user.id:
-        raise no_access("person.read")
+    person = owned(ctx, ctx.library.people, ctx.params["id"], "person.read")
     asset = ctx.library.assets.get(person.thumbnail_asset_id or "")
     if asset is None:
         raise ApiError(404, "Not Found")
@@ -1102,9 +1103,7 @@ async def get_tags(ctx: Context) -> web.StreamResponse:
 @handles("getTagById")
 async def get_tag(ctx: Context) -> web.StreamResponse:
     """GET /tags/{id}."""
-    tag = ctx.library.tags.get(ctx.params["id"])
-    if tag is None or tag.owner_id != ctx.auth_user.id:
-        raise no_access("tag.read")
+    tag = owned(ctx, ctx.library.tags, ctx.params["id"], "tag.read")
     return json_response(dto(ctx).tag(tag))
 
 
