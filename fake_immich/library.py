@@ -726,10 +726,20 @@ class Library:
             for (owner_id, year), asset_ids in sorted(
                 groups.items(), key=lambda g: (g[0][0], g[0][1])
             ):
-                memory_at = datetime(day.year, day.month, day.day, tzinfo=UTC)
-                hide_at = memory_at + timedelta(days=1) - timedelta(milliseconds=1)
+                # As Immich does: shown all of `day`, memoryAt the same day in the recalled year.
+                show_at = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                hide_at = show_at + timedelta(days=1) - timedelta(milliseconds=1)
                 memory = Memory(
-                    id=self.new_id(), owner_id=owner_id, year=year, memory_at=memory_at,
-                    show_at=memory_at, hide_at=hide_at, created_at=memory_at, asset_ids=asset_ids,
+                    id=self.new_id(), owner_id=owner_id, year=year,
+                    memory_at=_same_day_in(show_at, year), show_at=show_at, hide_at=hide_at,
+                    created_at=show_at, asset_ids=asset_ids,
                 )  # fmt: skip
                 self.memories[memory.id] = memory
+
+
+def _same_day_in(moment: datetime, year: int) -> datetime:
+    """Return ``moment`` moved to ``year``; 29 February becomes 1 March, as Luxon's set() does."""
+    try:
+        return moment.replace(year=year)
+    except ValueError:
+        return moment.replace(year=year, month=3, day=1)

@@ -123,3 +123,63 @@ async def test_restart_neither_repeats_nor_drops(
     await _poll(hass)
 
     assert [event["asset_id"] for event in fired] == [first, second]
+
+
+def _asset_ids(fired: list[dict[str, Any]]) -> list[str]:
+    """Return the ids of the asset_added events, in the order they fired."""
+    return [event["asset_id"] for event in fired if event["event_type"] == "asset_added"]
+
+
+async def test_backlog_larger_than_a_poll(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A backup of old photos too large for one poll fires every asset once, in upload order.
+
+    Immich lists a search in the order photos were taken; here the later uploads are the older
+    photos, so the first page holds the last uploads.
+    """
+    fired = _record(hass)
+    library = immich.library
+    now = library.now()
+    uploaded = [
+        library.add_asset(
+            immich.admin_user_id,
+            file_name=f"scan-{number}.jpg",
+            taken_at=now - timedelta(days=number + 1),
+            created_at=now + timedelta(milliseconds=number),
+        ).id
+        for number in range(1200)
+    ]
+    await _poll(hass)
+    assert 0 < len(_asset_ids(fired)) <= 500
+    for _ in range(6):
+        await _poll(hass)
+
+    assert _asset_ids(fired) == uploaded
+
+
+async def test_bulk_import_in_one_instant(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """More assets than a poll holds, uploaded in the same millisecond, all fire, once."""
+    fired = _record(hass)
+    library = immich.library
+    now = library.now() + timedelta(seconds=1)
+    imported = {
+        library.add_asset(
+            immich.admin_user_id,
+            file_name=f"import-{number}.jpg",
+            taken_at=now - timedelta(days=number + 1),
+            created_at=now,
+        ).id
+        for number in range(700)
+    }
+    later = _add_photo(immich, "after-import.jpg")
+    library.assets[later].created_at = now + timedelta(seconds=1)
+    for _ in range(4):
+        await _poll(hass)
+
+    ids = _asset_ids(fired)
+    assert len(ids) == len(set(ids)) == 701
+    assert set(ids[:700]) == imported
+    assert ids[700] == later

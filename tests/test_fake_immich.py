@@ -499,7 +499,9 @@ def test_library_contents_are_seeded() -> None:
         a for a in assets if (a.taken_at.month, a.taken_at.day) == (today.month, today.day)
     ]
     assert len(on_this_day) >= 3
-    todays = [m for m in lib.memories.values() if m.memory_at.date() == today]
+    todays = [m for m in lib.memories.values() if m.show_at.date() == today]
+    # As Immich does, memoryAt is the recalled day, in the recalled year.
+    assert all(m.memory_at.year == m.year for m in lib.memories.values())
     assert todays
     for memory in lib.memories.values():
         assert all(lib.assets[a].owner_id == memory.owner_id for a in memory.asset_ids)

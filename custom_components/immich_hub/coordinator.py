@@ -15,6 +15,8 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     AlbumStatistics,
+    Asset,
+    AssetPage,
     AssetStatistics,
     ImmichAuthError,
     ImmichClient,
@@ -197,7 +199,11 @@ class AssetEvent:
 
 STORE_VERSION = 1
 NEW_ASSETS_PER_POLL = 500
-"""Bound on asset_added events per poll; the rest come at the next polls, none are dropped."""
+"""Bound on asset_added events per poll (but for one bulk import's instant); the rest come at
+the next polls, none are dropped."""
+MAX_NARROWING = 40
+"""Bound on the searches a poll spends bisecting a backlog (2**40 ms is 35 years)."""
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
@@ -267,15 +273,10 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
 
     async def _new_assets(self, created_after: datetime) -> list[AssetEvent]:
         """Return an asset_added event for each asset created since the point reached."""
-        page = await self.client.search_metadata(
-            size=NEW_ASSETS_PER_POLL,
-            order="asc",
-            with_exif=True,
-            extra={"createdAfter": created_after.isoformat()},
-        )
+        assets, window_end = await self._upload_window(created_after)
         fresh = [
             (asset.created_at, asset)
-            for asset in page.items
+            for asset in assets
             if asset.created_at is not None and asset.id not in self._seen_at_boundary
         ]
         events = []
@@ -296,13 +297,67 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
                     },
                 )
             )
-            # Immich may count createdAfter inclusively: remember the ids at the newest instant.
+            # Immich counts createdAfter inclusively: remember the ids at the newest instant.
             if created_at > created_after:
                 created_after = created_at
                 self._seen_at_boundary = set()
             self._seen_at_boundary.add(asset.id)
+        if window_end is not None and window_end > created_after:
+            # Everything uploaded up to the window's end has been reported.
+            created_after = window_end
+            self._seen_at_boundary = set()
         self._created_after = created_after
         return events
+
+    async def _upload_window(self, start: datetime) -> tuple[list[Asset], datetime | None]:
+        """Return the assets uploaded since ``start``, or, if more than a poll's worth, the oldest.
+
+        Immich sorts a search by the date photos were taken, not uploaded, so the first page of
+        a larger backlog says nothing of which uploads came first. The window of upload times
+        is then bisected: the latest end found whose window fits one page is returned with its
+        assets (None as the end when the whole backlog fits).
+        """
+        page = await self._uploaded_between(start)
+        if page.next_page is None:
+            return page.items, None
+        fits: tuple[list[Asset], datetime] = ([], start)
+        full = max((asset.created_at for asset in page.items if asset.created_at), default=start)
+        for _ in range(MAX_NARROWING):
+            if full - fits[1] <= _MILLISECOND:
+                # More than a page uploaded in one millisecond (a bulk import): take it whole.
+                end = full + _MILLISECOND
+                return await self._all_uploaded_between(start, end), end
+            end = fits[1] + (full - fits[1]) / 2
+            end = end.replace(microsecond=end.microsecond // 1000 * 1000)
+            page = await self._uploaded_between(start, end)
+            if page.next_page is not None:
+                full = end
+                continue
+            fits = (page.items, end)
+            if len(page.items) >= NEW_ASSETS_PER_POLL // 2:
+                break
+        return fits
+
+    async def _uploaded_between(
+        self, start: datetime, end: datetime | None = None, page: int = 1
+    ) -> AssetPage:
+        """Return one page of the assets uploaded from ``start`` to ``end``, both included."""
+        between = {"createdAfter": start.isoformat()}
+        if end is not None:
+            between["createdBefore"] = end.isoformat()
+        return await self.client.search_metadata(
+            page=page, size=NEW_ASSETS_PER_POLL, order="asc", with_exif=True, extra=between
+        )
+
+    async def _all_uploaded_between(self, start: datetime, end: datetime) -> list[Asset]:
+        """Return every asset uploaded from ``start`` to ``end``, page after page."""
+        assets: list[Asset] = []
+        page: int | None = 1
+        while page is not None:
+            result = await self._uploaded_between(start, end, page)
+            assets.extend(result.items)
+            page = result.next_page_number
+        return assets
 
 
 @dataclass(slots=True)

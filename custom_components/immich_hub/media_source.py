@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 import re
 from typing import Any, Final
 
@@ -163,6 +163,13 @@ def _bucket_month(bucket: TimeBucket) -> tuple[int, int]:
 def _bucket_name(year: int, month: int) -> str:
     """Return Immich's name of a timeline month."""
     return f"{year:04d}-{month:02d}-01"
+
+
+def _shown_on(memory: Memory) -> datetime | None:
+    """Return the middle of the day Immich shows a memory, whatever the two time zones."""
+    if memory.show_at is not None and memory.hide_at is not None:
+        return memory.show_at + (memory.hide_at - memory.show_at) / 2
+    return memory.show_at
 
 
 def _folder(media_id: MediaId, title: str, thumbnail: str | None = None) -> BrowseMediaSource:
@@ -413,10 +420,12 @@ class ImmichHubMediaSource(MediaSource):
                 memory.hide_at is None or now < memory.hide_at
             )
 
+        # Today's first; then the most recent day; within a day, the most recent year.
         memories.sort(
             key=lambda memory: (
                 not is_today(memory),
-                -(memory.memory_at or now).timestamp(),
+                -(_shown_on(memory) or now).timestamp(),
+                -(memory.data.year or 0),
             )
         )
         node = _folder(media_id, titles["memories"])
@@ -434,16 +443,18 @@ class ImmichHubMediaSource(MediaSource):
 
     @staticmethod
     def _memory_title(memory: Memory, titles: dict[str, str]) -> str:
-        """Return "N years ago" for a memory of an earlier year, else its date."""
+        """Return "N years ago" for an on-this-day memory, else the day it recalls.
+
+        Immich sets ``memoryAt`` to the recalled day in its own year, so the years are counted
+        from the day the memory is shown.
+        """
+        shown = _shown_on(memory) or dt_util.now()
+        if (year := memory.data.year) is not None and (years := shown.year - year) >= 1:
+            if years == 1:
+                return titles["memory_one_year"]
+            return titles["memory_years"].format(years=years)
         moment = memory.memory_at or memory.show_at
-        if moment is None:
-            return memory.id
-        years = moment.year - (memory.data.year or moment.year)
-        if years < 1:
-            return moment.date().isoformat()
-        if years == 1:
-            return titles["memory_one_year"]
-        return titles["memory_years"].format(years=years)
+        return moment.date().isoformat() if moment else memory.id
 
     async def _memory(
         self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]

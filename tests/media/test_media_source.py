@@ -156,7 +156,7 @@ async def test_memories(
     ]
     mine = [m for m in immich.library.memories.values() if m.owner_id == immich.admin_user_id]
     assert len(memories) == len(mine)
-    shown_today = [m.memory_at.date() == today for m in memories]
+    shown_today = [m.show_at.date() == today for m in memories]
     assert shown_today == sorted(shown_today, reverse=True)
     assert shown_today.count(True) == 3
     titles = [child.title for child in node.children or []]
