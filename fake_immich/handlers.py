@@ -673,9 +673,11 @@ async def play_video(ctx: Context) -> web.StreamResponse:
     asset = readable_asset(ctx, ctx.params["id"], "asset.view")
     if asset.is_image:
         raise ApiError(400, "Asset is not a video")
+    # As Immich does: the MP4 transcode when there is one, else the original.
     data = _original(ctx.library, asset)
+    served = "video/mp4" if asset.encoded else asset.mime
     return await binary_response(
-        ctx, data, "video/mp4", etag=_etag(asset, "video"), last_modified=asset.modified_at
+        ctx, data, served, etag=_etag(asset, "video"), last_modified=asset.modified_at
     )
 
 
@@ -840,7 +842,7 @@ _SIMPLE_FILTERS: Final[dict[str, Callable[[Asset], Any]]] = {
     "rating": lambda a: a.rating,
     "isMotion": lambda a: False,
     "isOffline": lambda a: False,
-    "isEncoded": lambda a: not a.is_image,
+    "isEncoded": lambda a: a.encoded and not a.is_image,
 }
 _TEXT_FILTERS: Final[dict[str, Callable[[Asset], str]]] = {
     "originalFileName": lambda a: a.file_name,

@@ -123,6 +123,8 @@ class Asset:
     updated_at: datetime | None = None
     person_ids: list[str] = field(default_factory=list)
     tag_ids: list[str] = field(default_factory=list)
+    encoded: bool = True
+    """For a video: whether Immich made an MP4 transcode, which playback then serves."""
 
     @property
     def is_image(self) -> bool:

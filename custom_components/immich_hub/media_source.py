@@ -20,6 +20,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+import logging
 import re
 from typing import Any, Final
 
@@ -84,6 +85,8 @@ _MEDIA_ID = re.compile(
     rf"){_DATE_PART})?"
 )
 _BUCKET_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_LOGGER = logging.getLogger(__name__)
+
 _IMAGE_TYPE: Final = "image/jpeg"
 _VIDEO_TYPE: Final = "video/mp4"
 
@@ -170,6 +173,23 @@ def _shown_on(memory: Memory) -> datetime | None:
     if memory.show_at is not None and memory.hide_at is not None:
         return memory.show_at + (memory.hide_at - memory.show_at) / 2
     return memory.show_at
+
+
+async def _playback_type(client: ImmichClient, asset_id: str) -> str:
+    """Return the media type to announce for a video: what Immich's playback endpoint serves.
+
+    That is its MP4 transcode, or the original when Immich made none. A QuickTime original is
+    announced as MP4, which players that do not know QuickTime play; so is a video whose type
+    cannot be learned.
+    """
+    try:
+        served = await client.get_video_type(asset_id)
+    except ImmichError as err:
+        _LOGGER.debug("Cannot learn the type of video %s: %s", asset_id, err)
+        return _VIDEO_TYPE
+    if served is None or not served.startswith("video/") or served == "video/quicktime":
+        return _VIDEO_TYPE
+    return served
 
 
 def _folder(media_id: MediaId, title: str, thumbnail: str | None = None) -> BrowseMediaSource:
@@ -289,10 +309,7 @@ class ImmichHubMediaSource(MediaSource):
             ) from err
         original_type = asset.original_mime_type or ""
         if asset.is_video:
-            # The playback endpoint serves Immich's MP4 transcode when it made one.
-            kind, mime_type = "video", _VIDEO_TYPE
-            if original_type.startswith("video/") and original_type != "video/quicktime":
-                mime_type = original_type
+            kind, mime_type = "video", await _playback_type(entry.runtime_data.client, asset.id)
         elif entry.options.get(CONF_IMAGE_SIZE) == IMAGE_SIZE_FULLSIZE and original_type:
             kind, mime_type = "original", original_type
         else:

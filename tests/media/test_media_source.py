@@ -441,6 +441,52 @@ async def test_resolve_video(
 
 
 @pytest.mark.parametrize(
+    ("original", "encoded", "announced"),
+    [
+        ("video/x-matroska", True, "video/mp4"),
+        ("video/webm", False, "video/webm"),
+        ("video/quicktime", False, "video/mp4"),
+    ],
+)
+async def test_resolve_video_as_immich_plays_it(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+    original: str,
+    encoded: bool,
+    announced: str,
+) -> None:
+    """A video is announced as what Immich plays: its MP4 transcode, or the original.
+
+    A QuickTime original is announced as MP4, which players that do not know QuickTime play.
+    """
+    asset = immich.library.assets[first_asset(immich, kind="VIDEO")]
+    asset.mime, asset.encoded = original, encoded
+
+    media = await media_source.async_resolve_media(
+        hass, f"{ROOT}/{loaded_entry.entry_id}/asset/{asset.id}", None
+    )
+
+    assert media.mime_type == announced
+
+
+async def test_resolve_video_when_immich_cannot_tell(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A video resolves even when Immich fails to say what it plays; it is announced as MP4."""
+    asset = immich.library.assets[first_asset(immich, kind="VIDEO")]
+    asset.mime, asset.encoded = "video/webm", False
+    immich.add_fault("status", path=f"/assets/{asset.id}/video/playback", status=500)
+
+    media = await media_source.async_resolve_media(
+        hass, f"{ROOT}/{loaded_entry.entry_id}/asset/{asset.id}", None
+    )
+
+    assert media.mime_type == "video/mp4"
+    assert media.url.startswith(f"/api/immich_hub/{loaded_entry.entry_id}/video/{asset.id}?")
+
+
+@pytest.mark.parametrize(
     ("identifier", "key"),
     [
         ("{entry}/albums", "media_not_playable"),

@@ -645,6 +645,16 @@ class ImmichClient:
         """Open a video's playable (transcoded) file; pass ``Range`` in ``headers``."""
         return await self._open_stream(f"/assets/{asset_id}/video/playback", None, headers)
 
+    async def get_video_type(self, asset_id: str) -> str | None:
+        """Return the media type the playback endpoint serves: the transcode's, or the original's.
+
+        Immich plays its MP4 transcode when it made one, else the original; only the answer
+        tells which. One byte is asked for.
+        """
+        async with await self.get_video(asset_id, headers={"Range": "bytes=0-0"}) as stream:
+            await stream.read()
+            return stream.content_type if stream.status in (200, 206) else None
+
     async def get_person_thumbnail(
         self, person_id: str, *, headers: Mapping[str, str] | None = None
     ) -> AssetStream:
