@@ -29,6 +29,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import area_registry as ar, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
@@ -82,10 +83,12 @@ def _asset_ids(player: RecordingPlayer, entry: MockConfigEntry) -> list[str]:
         assert url.startswith(prefix)
         assert "authSig=" in url
         kind, asset_id = url.removeprefix(prefix).split("?")[0].split("/")
+        # The player is told the media type, as the media browser tells it.
         assert (kind, media_type) in (
-            ("preview", "image"),
-            ("original", "image"),
-            ("video", "video"),
+            ("preview", "image/jpeg"),
+            ("original", "image/jpeg"),
+            ("original", "image/png"),
+            ("video", "video/mp4"),
         )
         ids.append(asset_id)
     return ids
@@ -290,6 +293,7 @@ async def test_full_size_option(
     await hass.async_block_till_done()
     await _play(hass, source="favorites")
     assert "/original/" in player.played[0][1]
+    assert _asset_ids(player, config_entry)
 
 
 async def test_key_without_media_permissions(
@@ -308,3 +312,150 @@ async def test_key_without_media_permissions(
         await _play(hass)
     assert err.value.translation_key == "media_browser_not_allowed"
     assert player.played == []
+
+
+class PickyPlayer(RecordingPlayer):
+    """A media player that refuses videos, or everything, as some players do."""
+
+    def __init__(self, refuse: str) -> None:
+        """Refuse media whose type starts with ``refuse``."""
+        super().__init__()
+        self.refuse = refuse
+        self.refused = 0
+
+    async def async_play_media(self, media_type: str, media_id: str, **kwargs: Any) -> None:
+        """Refuse what it cannot play, as a player integration does."""
+        if media_type.startswith(self.refuse):
+            self.refused += 1
+            raise HomeAssistantError(f"cannot play {media_type}")
+        await super().async_play_media(media_type, media_id, **kwargs)
+
+
+async def _picky(hass: HomeAssistant, refuse: str) -> PickyPlayer:
+    """Set up a picky player in place of the recording one."""
+    hass.config.internal_url = "http://ha.local:8123"
+    entity = PickyPlayer(refuse)
+    setup_test_component_platform(hass, "media_player", [entity])
+    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
+    await hass.async_block_till_done()
+    return entity
+
+
+async def test_skips_what_the_player_refuses(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A slide the player refuses is skipped; the slideshow goes on with the next."""
+    picky = await _picky(hass, "video/")
+    library = immich.library
+    album = next(a for a in library.albums.values() if a.name == "Holidays")
+    video = next(
+        a.id for a in library.assets.values() if a.owner_id == album.owner_id and not a.is_image
+    )
+    album.asset_ids[video] = None
+    await _play(hass, source="album", source_id=album.id, loop=False)
+    for _ in album.asset_ids:
+        await _next(hass)
+
+    assert picky.refused == 1
+    shown = _asset_ids(picky, loaded_entry)
+    assert len(shown) == len(album.asset_ids) - 1
+    assert set(shown) == set(album.asset_ids) - {video}
+    assert hass.states.get(STATUS).state == "idle"
+
+
+async def test_stops_when_the_player_refuses_everything(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A player that refuses every slide ends the slideshow after three tries, not forever."""
+    picky = await _picky(hass, "")
+    await _play(hass, source="favorites")
+    for _ in range(5):
+        await _next(hass)
+
+    assert picky.refused == 3
+    assert hass.states.get(STATUS).state == "idle"
+
+
+class SwitchingPlayer(RecordingPlayer):
+    """A player that reports the slide it leaves once more before the new one, as casts do."""
+
+    async def async_play_media(self, media_type: str, media_id: str, **kwargs: Any) -> None:
+        """Go idle on the old media, then play the new."""
+        self._attr_state = MediaPlayerState.BUFFERING
+        self.async_write_ha_state()
+        await super().async_play_media(media_type, media_id, **kwargs)
+
+
+async def test_goes_on_while_the_player_switches(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """The player still showing the previous slide while it loads the next is not a stop."""
+    hass.config.internal_url = "http://ha.local:8123"
+    switching = SwitchingPlayer()
+    setup_test_component_platform(hass, "media_player", [switching])
+    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
+    await hass.async_block_till_done()
+    await _play(hass, source="favorites")
+    await _next(hass)
+    await _next(hass)
+
+    assert len(switching.played) == 3
+    assert hass.states.get(STATUS).state == "playing"
+
+
+async def test_target_by_area(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """A slideshow may target an area: it plays on the area's media players."""
+    kitchen = ar.async_get(hass).async_create("Kitchen")
+    er.async_get(hass).async_update_entity(PLAYER, area_id=kitchen.id)
+    await hass.services.async_call(
+        DOMAIN, "play_slideshow", {"area_id": kitchen.id, "interval": 10}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert len(player.played) == 1
+
+    await hass.services.async_call(DOMAIN, "stop_slideshow", {"area_id": kitchen.id}, blocking=True)
+    await _next(hass)
+    assert len(player.played) == 1
+    assert hass.states.get(STATUS).state == "idle"
+
+
+async def test_target_without_a_player(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """An area without media players is refused with a translated error."""
+    hall = ar.async_get(hass).async_create("Hall")
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "play_slideshow", {"area_id": hall.id}, blocking=True
+        )
+    assert err.value.translation_key == "no_media_player"
+    assert player.played == []
+
+
+class SpeakerWithoutMedia(RecordingPlayer):
+    """A media player that cannot play media (only turns off)."""
+
+    _attr_name = "Hall speaker"
+    _attr_unique_id = "hall_speaker"
+    _attr_supported_features = MediaPlayerEntityFeature.TURN_OFF
+
+
+async def test_player_that_cannot_play_media(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A player that cannot play media is refused by name, before anything is sent."""
+    speaker = SpeakerWithoutMedia()
+    setup_test_component_platform(hass, "media_player", [speaker])
+    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "play_slideshow",
+            {ATTR_ENTITY_ID: "media_player.hall_speaker"},
+            blocking=True,
+        )
+    assert err.value.translation_key == "media_player_cannot_play"
+    assert speaker.played == []

@@ -266,6 +266,34 @@ def _year_folders(media_id: MediaId, months: dict[tuple[int, int], int]) -> list
     ]
 
 
+async def async_resolve_asset(
+    hass: HomeAssistant, entry: ImmichHubConfigEntry, asset_id: str
+) -> PlayMedia:
+    """Resolve an asset to a signed URL of the proxy view and the media type a player gets.
+
+    Photos are sent as Immich's JPEG preview (or, with the full-size option, as the original);
+    videos as what Immich's playback serves.
+    """
+    media_id = str(MediaId(entry.entry_id, "asset", asset_id))
+    client = entry.runtime_data.client
+    try:
+        asset = await client.get_asset(asset_id)
+    except (ImmichBadRequestError, ImmichNotFoundError) as err:
+        raise _error(Unresolvable, "media_not_found", media_id=media_id) from err
+    except ImmichError as err:
+        raise _error(Unresolvable, "resolve_failed", media_id=media_id, error=str(err)) from err
+    original_type = asset.original_mime_type or ""
+    if asset.is_video:
+        kind, mime_type = "video", await _playback_type(client, asset.id)
+    elif entry.options.get(CONF_IMAGE_SIZE) == IMAGE_SIZE_FULLSIZE and original_type:
+        kind, mime_type = "original", original_type
+    else:
+        # Immich's preview is a JPEG of every original, HEIC and RAW included.
+        kind, mime_type = "preview", _IMAGE_TYPE
+    url = asset_url(entry.entry_id, kind, asset.id)
+    return PlayMedia(async_sign_path(hass, url, SIGNED_URL_LIFETIME), mime_type)
+
+
 class ImmichHubMediaSource(MediaSource):
     """Albums, shared albums, memories, favorites, people, tags and the timeline of Immich."""
 
@@ -299,24 +327,7 @@ class ImmichHubMediaSource(MediaSource):
         if media_id.kind != "asset":
             raise _error(Unresolvable, "media_not_playable", media_id=item.identifier)
         entry = self._entry(media_id.entry_id, Unresolvable)
-        try:
-            asset = await entry.runtime_data.client.get_asset(media_id.object_id)
-        except (ImmichBadRequestError, ImmichNotFoundError) as err:
-            raise _error(Unresolvable, "media_not_found", media_id=item.identifier) from err
-        except ImmichError as err:
-            raise _error(
-                Unresolvable, "resolve_failed", media_id=item.identifier, error=str(err)
-            ) from err
-        original_type = asset.original_mime_type or ""
-        if asset.is_video:
-            kind, mime_type = "video", await _playback_type(entry.runtime_data.client, asset.id)
-        elif entry.options.get(CONF_IMAGE_SIZE) == IMAGE_SIZE_FULLSIZE and original_type:
-            kind, mime_type = "original", original_type
-        else:
-            # Immich's preview is a JPEG of every original, HEIC and RAW included.
-            kind, mime_type = "preview", _IMAGE_TYPE
-        url = asset_url(entry.entry_id, kind, asset.id)
-        return PlayMedia(async_sign_path(self.hass, url, SIGNED_URL_LIFETIME), mime_type)
+        return await async_resolve_asset(self.hass, entry, media_id.object_id)
 
     # ---- validation ------------------------------------------------------------------------
 

@@ -15,19 +15,22 @@ from PIL import ExifTags, Image
 import voluptuous as vol
 
 from homeassistant.components import media_source
-from homeassistant.components.media_player.const import DOMAIN as MEDIA_PLAYER_DOMAIN
+from homeassistant.components.media_player.const import (
+    DOMAIN as MEDIA_PLAYER_DOMAIN,
+    MediaPlayerEntityFeature,
+)
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.const import ATTR_SUPPORTED_FEATURES, ENTITY_MATCH_ALL
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
     ServiceResponse,
     SupportsResponse,
-    callback,
     split_entity_id,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.target import TargetSelection, async_extract_referenced_entity_ids
 from homeassistant.util import dt as dt_util
 
 from .api import (
@@ -145,10 +148,10 @@ UPDATE_ALBUM_SCHEMA = vol.Schema(
     }
 )
 DELETE_ALBUM_SCHEMA = vol.Schema({**_ENTRY_FIELD, vol.Required(ATTR_ALBUM_ID): cv.string})
-PLAY_SLIDESHOW_SCHEMA = vol.Schema(
+# The media players are a target: entities, or the devices, areas, floors or labels holding them.
+PLAY_SLIDESHOW_SCHEMA = cv.make_entity_service_schema(
     {
         **_ENTRY_FIELD,
-        vol.Required(ATTR_ENTITY_ID): cv.entity_ids,
         vol.Optional(ATTR_SOURCE, default="memories"): cv.string,
         vol.Optional(ATTR_SOURCE_ID): cv.string,
         vol.Optional(ATTR_INTERVAL): vol.All(vol.Coerce(float), vol.Range(min=1, max=3600)),
@@ -156,7 +159,7 @@ PLAY_SLIDESHOW_SCHEMA = vol.Schema(
         vol.Optional(ATTR_LOOP, default=True): cv.boolean,
     }
 )
-STOP_SLIDESHOW_SCHEMA = vol.Schema({vol.Required(ATTR_ENTITY_ID): cv.entity_ids})
+STOP_SLIDESHOW_SCHEMA = cv.make_entity_service_schema({})
 SEARCH_SCHEMA = vol.Schema(
     {
         **_ENTRY_FIELD,
@@ -609,19 +612,47 @@ async def _async_search(call: ServiceCall) -> ServiceResponse:
     return {"assets": [_asset_row(asset) for asset in assets[:limit]]}
 
 
-@callback
 # ---- slideshows ------------------------------------------------------------------------------
 
 
-def _media_players(call: ServiceCall) -> list[str]:
-    """Return the targeted media players, refusing anything else."""
-    players: list[str] = call.data[ATTR_ENTITY_ID]
-    for player in players:
-        if split_entity_id(player)[0] != MEDIA_PLAYER_DOMAIN:
-            raise _invalid("not_a_media_player", entity_id=player)
-        if call.hass.states.get(player) is None:
-            raise _invalid("media_player_not_found", entity_id=player)
+def _media_players(call: ServiceCall, *, to_play: bool) -> list[str]:
+    """Return the targeted media players, refusing a named entity that cannot take part.
+
+    Players reached through a device, area, floor or label are taken when they exist (and,
+    ``to_play``, can play media); a target that reaches none is refused.
+    """
+    hass = call.hass
+    selected = async_extract_referenced_entity_ids(hass, TargetSelection(call.data))
+    named = selected.referenced
+    if ENTITY_MATCH_ALL in named:
+        named = set(hass.states.async_entity_ids(MEDIA_PLAYER_DOMAIN))
+    for entity_id in sorted(named):
+        if split_entity_id(entity_id)[0] != MEDIA_PLAYER_DOMAIN:
+            raise _invalid("not_a_media_player", entity_id=entity_id)
+        if hass.states.get(entity_id) is None:
+            raise _invalid("media_player_not_found", entity_id=entity_id)
+        if to_play and not _plays_media(hass, entity_id):
+            raise _invalid("media_player_cannot_play", entity_id=entity_id)
+    players = sorted(
+        named
+        | {
+            entity_id
+            for entity_id in selected.indirectly_referenced
+            if split_entity_id(entity_id)[0] == MEDIA_PLAYER_DOMAIN
+            and hass.states.get(entity_id) is not None
+            and (not to_play or _plays_media(hass, entity_id))
+        }
+    )
+    if not players:
+        raise _invalid("no_media_player")
     return players
+
+
+def _plays_media(hass: HomeAssistant, entity_id: str) -> bool:
+    """Tell whether a media player says it can play media."""
+    state = hass.states.get(entity_id)
+    features = state.attributes.get(ATTR_SUPPORTED_FEATURES, 0) if state else 0
+    return bool(features & MediaPlayerEntityFeature.PLAY_MEDIA)
 
 
 async def _async_play_slideshow(call: ServiceCall) -> None:
@@ -630,7 +661,7 @@ async def _async_play_slideshow(call: ServiceCall) -> None:
     if not entry.runtime_data.has("media_browser"):
         # The players fetch the slides through the media proxy, which needs these permissions.
         raise _invalid("media_browser_not_allowed", title=entry.title)
-    players = _media_players(call)
+    players = _media_players(call, to_play=True)
     source = _choice(call.data[ATTR_SOURCE], SOURCES, ATTR_SOURCE)
     assert source is not None
     source_id: str | None = None
@@ -663,7 +694,7 @@ async def _async_play_slideshow(call: ServiceCall) -> None:
 async def _async_stop_slideshow(call: ServiceCall) -> None:
     """Stop the slideshows on the targeted media players."""
     running = call.hass.data.get(SLIDESHOWS, {})
-    for player in _media_players(call):
+    for player in _media_players(call, to_play=False):
         if (show := running.get(player)) is not None:
             show.async_stop("asked")
 

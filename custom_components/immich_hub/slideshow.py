@@ -8,37 +8,38 @@ reached it pauses on the current slide and resumes by itself.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 import random
 from typing import Any, Final
 
-from homeassistant.components.http.auth import async_sign_path
 from homeassistant.components.media_player.browse_media import async_process_play_media_url
 from homeassistant.components.media_player.const import (
     ATTR_MEDIA_CONTENT_ID,
     ATTR_MEDIA_CONTENT_TYPE,
     DOMAIN as MEDIA_PLAYER_DOMAIN,
     SERVICE_PLAY_MEDIA,
-    MediaType,
 )
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_STANDBY, STATE_UNAVAILABLE
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .api import ImmichClient, ImmichError
-from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE, LOGGER
-from .data import ImmichHubConfigEntry, option
-from .media_source import SIGNED_URL_LIFETIME
-from .views import asset_url
+from .const import DOMAIN, LOGGER
+from .data import ImmichHubConfigEntry
+from .media_source import async_resolve_asset
 
 SOURCES: Final = ("memories", "album", "favorites", "person", "tag", "random")
 SOURCES_WITH_ID: Final = frozenset({"album", "person", "tag"})
 RANDOM_SLIDES: Final = 100
+MAX_FAILED_SLIDES: Final = 3
+"""Slides in a row a player may refuse before the slideshow stops."""
 SLIDESHOWS: HassKey[dict[str, Slideshow]] = HassKey(f"{DOMAIN}_slideshows")
 
 
@@ -104,7 +105,8 @@ class Slideshow:
     loop: bool
     status: str = "playing"
     position: int = 0
-    _playing: str | None = field(default=None, init=False)
+    _sent: deque[str] = field(default_factory=lambda: deque(maxlen=2), init=False)
+    _failures: int = field(default=0, init=False)
     _unsubs: list[Callable[[], None]] = field(default_factory=list, init=False)
     _timer: Callable[[], None] | None = field(default=None, init=False)
     _stopped: bool = field(default=False, init=False)
@@ -177,7 +179,8 @@ class Slideshow:
             self.async_stop("player off")
             return
         content = new.attributes.get(ATTR_MEDIA_CONTENT_ID)
-        if content and self._playing and content != self._playing:
+        # The previous slide counts as ours: a player may still report it while it switches.
+        if content and self._sent and content not in self._sent:
             self.async_stop("player plays something else")
 
     @callback
@@ -208,10 +211,23 @@ class Slideshow:
             self._schedule(self.interval)
             return
         slide = self.slides[self.position]
-        await self._async_show(slide)
+        shown = await self._async_show(slide)
         if self.is_stopped():  # while the player took the slide
             return
         self.position += 1
+        if not shown:
+            self._failures += 1
+            if self._failures >= min(MAX_FAILED_SLIDES, len(self.slides)):
+                LOGGER.warning(
+                    "Slideshow on %s stopped: %s slides in a row could not be played",
+                    self.player,
+                    self._failures,
+                )
+                self.async_stop("slides could not be played")
+            else:
+                self._schedule(0)
+            return
+        self._failures = 0
         self.status = "playing"
         self._changed()
         wait = self.interval
@@ -231,29 +247,30 @@ class Slideshow:
             self._changed()
         return reachable
 
-    async def _async_show(self, slide: Slide) -> None:
-        """Ask the player to play one slide through a signed URL of the proxy view."""
-        if slide.is_video:
-            kind, content_type = "video", MediaType.VIDEO
-        elif option(self.entry, CONF_IMAGE_SIZE) == IMAGE_SIZE_FULLSIZE:
-            kind, content_type = "original", MediaType.IMAGE
-        else:
-            kind, content_type = "preview", MediaType.IMAGE
-        path = asset_url(self.entry.entry_id, kind, slide.asset_id)
-        url = async_process_play_media_url(
-            self.hass, async_sign_path(self.hass, path, SIGNED_URL_LIFETIME)
-        )
-        self._playing = url
-        await self.hass.services.async_call(
-            MEDIA_PLAYER_DOMAIN,
-            SERVICE_PLAY_MEDIA,
-            {
-                ATTR_ENTITY_ID: self.player,
-                ATTR_MEDIA_CONTENT_ID: url,
-                ATTR_MEDIA_CONTENT_TYPE: content_type,
-            },
-            blocking=True,
-        )
+    async def _async_show(self, slide: Slide) -> bool:
+        """Ask the player to play one slide; tell whether it took it.
+
+        The slide is resolved as the media browser resolves it: a signed URL of the proxy view
+        and the media type Immich serves.
+        """
+        try:
+            media = await async_resolve_asset(self.hass, self.entry, slide.asset_id)
+            url = async_process_play_media_url(self.hass, media.url)
+            self._sent.append(url)
+            await self.hass.services.async_call(
+                MEDIA_PLAYER_DOMAIN,
+                SERVICE_PLAY_MEDIA,
+                {
+                    ATTR_ENTITY_ID: self.player,
+                    ATTR_MEDIA_CONTENT_ID: url,
+                    ATTR_MEDIA_CONTENT_TYPE: media.mime_type,
+                },
+                blocking=True,
+            )
+        except HomeAssistantError as err:
+            LOGGER.warning("Slideshow on %s skips asset %s: %s", self.player, slide.asset_id, err)
+            return False
+        return True
 
 
 @callback
