@@ -65,7 +65,10 @@ FEATURES: Final = (
             "timeline.read",
         ),
     ),
-    Feature("upload", ("asset.upload", "album.read", "album.create", "albumAsset.create")),
+    Feature(
+        "upload",
+        ("asset.upload", "asset.update", "album.read", "album.create", "albumAsset.create"),
+    ),
     Feature(
         "album_management",
         ("album.create", "album.update", "album.delete", "albumAsset.create", "albumAsset.delete"),

@@ -35,6 +35,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     Album,
+    AlbumUserRole,
     Asset,
     AssetPage,
     AssetType,
@@ -190,6 +191,9 @@ def _failed(key: str, **placeholders: str) -> HomeAssistantError:
         translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
     )
 
+
+ASSET_UPDATE = "asset.update"
+"""The permission a description, favorite or visibility given to ``upload`` needs."""
 
 # ---- input -----------------------------------------------------------------------------------
 
@@ -436,13 +440,20 @@ async def _async_upload(call: ServiceCall) -> ServiceResponse:
     favorite: bool | None = call.data.get(ATTR_FAVORITE)
     description: str | None = call.data.get(ATTR_DESCRIPTION)
     local = await _local_file(call.hass, call.data[ATTR_FILE])
-    client = entry.runtime_data.client
+    data = entry.runtime_data
+    # Checked before anything is sent, so that a refusal leaves no upload behind.
+    wants_update = description is not None or favorite is not None or visibility is not None
+    if wants_update and not data.api_key.has(ASSET_UPDATE):
+        raise _failed("missing_permission", permission=ASSET_UPDATE)
+    client = data.client
     with _immich_errors(call.hass, entry):
         album: Album | None = None
         if album_id is not None:
             album = await _album_by_id(client, album_id)
         elif album_name is not None:
             album = await _album_by_name(entry, album_name)
+        if album is not None and not _may_add_to(album, data.user.id):
+            raise _invalid("album_read_only", album=album.name)
         result = await client.upload_file(
             local.path,
             filename=local.name,
@@ -466,6 +477,14 @@ async def _async_upload(call: ServiceCall) -> ServiceResponse:
         "status": str(result.status),
         "album_id": album.id if album else None,
     }
+
+
+def _may_add_to(album: Album, user_id: str) -> bool:
+    """Tell whether the user may add assets to an album: its owner, or an editor of it."""
+    return album.owner_id == user_id or any(
+        member.user.id == user_id and member.role != AlbumUserRole.VIEWER
+        for member in album.album_users
+    )
 
 
 async def _add_uploaded(client: ImmichClient, album: Album, asset_id: str) -> None:

@@ -218,26 +218,58 @@ async def test_upload_into_album_by_id(
                      "album_id": holidays.id}  # fmt: skip
 
 
-async def test_upload_album_refusal_is_reported(
+async def test_upload_into_a_view_only_album_is_refused_first(
     hass: HomeAssistant, immich: FakeImmich, allowed_dir: Path
 ) -> None:
-    """A viewer of a shared album cannot add to it: the upload says so, not silently."""
+    """A viewer of a shared album cannot add to it: refused before anything is uploaded."""
     entry = await add_entry(hass, immich, immich.user_key, immich.user_user_id)
     family = immich.library.find_album("Family", immich.admin_user_id)
     assert family is not None
     family.shared_with[immich.user_user_id] = "viewer"
     photo = make_jpeg(allowed_dir / "view.jpg", taken=TAKEN)
 
-    with pytest.raises(HomeAssistantError) as err:
+    with pytest.raises(ServiceValidationError) as err:
         await call(
             hass,
             "upload",
             {"config_entry_id": entry.entry_id, "file": str(photo), "album_name": "Family"},
         )
 
+    assert err.value.translation_key == "album_read_only"
+    assert "Family" in str(err.value)
+    assert changes(immich) == []
+
+
+async def test_upload_album_refusal_is_reported(
+    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """When Immich refuses to add the upload to the album, the action says the file is in."""
+    holidays = immich.library.find_album("Holidays", immich.admin_user_id)
+    assert holidays is not None
+    immich.add_fault("status", path=f"^/albums/{holidays.id}/assets$", method="PUT", status=400)
+    photo = make_jpeg(allowed_dir / "refused.jpg", taken=TAKEN)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "upload", {"file": str(photo), "album_id": holidays.id})
+
     assert err.value.translation_key == "album_add_failed"
     assert "was uploaded" in str(err.value)
-    assert "albumAsset.create" in str(err.value)
+
+
+async def test_upload_description_needs_asset_update(
+    hass: HomeAssistant, immich: FakeImmich, allowed_dir: Path
+) -> None:
+    """A description needs asset.update: without it the upload is refused before it starts."""
+    key = immich.add_key("user", ["user.read", "asset.upload", "album.read", "album.create"])
+    await add_entry(hass, immich, key, immich.user_user_id)
+    photo = make_jpeg(allowed_dir / "described.jpg", taken=TAKEN)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "upload", {"file": str(photo), "description": "Front door"})
+
+    assert err.value.translation_key == "missing_permission"
+    assert err.value.translation_placeholders == {"permission": "asset.update"}
+    assert changes(immich) == []
 
 
 async def test_upload_media_source_uri(
