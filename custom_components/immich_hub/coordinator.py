@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -112,6 +113,17 @@ async def _skipped() -> None:
     """Stand in for a request the key may not make."""
 
 
+async def _apart[T](what: str, request: Awaitable[T]) -> T | None:
+    """Return what a request gets, or None when Immich fails it (but for a refused key)."""
+    try:
+        return await request
+    except ImmichAuthError:
+        raise
+    except ImmichError as err:
+        LOGGER.debug("Immich's %s is not available: %s", what, err)
+        return None
+
+
 class ServerCoordinator(ImmichHubCoordinator[ServerData]):
     """Server health: about, storage, statistics (admin) and the release check."""
 
@@ -124,8 +136,14 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
             if data.has("server_sensors") or data.has("server_update")
             else _skipped(),
             client.get_storage() if data.has("server_sensors") else _skipped(),
-            client.get_statistics() if data.has("server_statistics") else _skipped(),
-            client.get_version_check() if data.has("server_update") else _skipped(),
+            # Statistics can be slow on a large library and the release check may fail on its
+            # own; neither takes the rest down: only their entities go unavailable.
+            _apart("statistics", client.get_statistics())
+            if data.has("server_statistics")
+            else _skipped(),
+            _apart("release check", client.get_version_check())
+            if data.has("server_update")
+            else _skipped(),
         )
         if about is not None:
             self._check_version(about.version)

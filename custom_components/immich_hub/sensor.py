@@ -33,15 +33,20 @@ class ImmichHubSensorDescription(SensorEntityDescription):
     feature: str
     """The feature the key and role must allow (admin-only features are marked in FEATURES)."""
     value: Callable[[Any], StateType]
+    part: str | None = None
+    """The part of the coordinator's data the value comes from, when a poll may lack it."""
 
 
-def _bytes(key: str, value: Callable[[Any], StateType], feature: str) -> ImmichHubSensorDescription:
+def _bytes(
+    key: str, value: Callable[[Any], StateType], feature: str, part: str | None = None
+) -> ImmichHubSensorDescription:
     """Describe a data-size sensor shown in GiB."""
     return ImmichHubSensorDescription(
         key=key,
         translation_key=key,
         feature=feature,
         value=value,
+        part=part,
         device_class=SensorDeviceClass.DATA_SIZE,
         native_unit_of_measurement=UnitOfInformation.BYTES,
         suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
@@ -50,13 +55,16 @@ def _bytes(key: str, value: Callable[[Any], StateType], feature: str) -> ImmichH
     )
 
 
-def _count(key: str, value: Callable[[Any], StateType], feature: str) -> ImmichHubSensorDescription:
+def _count(
+    key: str, value: Callable[[Any], StateType], feature: str, part: str | None = None
+) -> ImmichHubSensorDescription:
     """Describe a count sensor."""
     return ImmichHubSensorDescription(
         key=key,
         translation_key=key,
         feature=feature,
         value=value,
+        part=part,
         state_class=SensorStateClass.MEASUREMENT,
     )
 
@@ -74,11 +82,11 @@ SERVER_SENSORS: tuple[ImmichHubSensorDescription, ...] = (
         suggested_display_precision=1,
         state_class=SensorStateClass.MEASUREMENT,
     ),
-    _count("photos", lambda d: d.statistics.photos, "server_statistics"),
-    _count("videos", lambda d: d.statistics.videos, "server_statistics"),
-    _bytes("usage", lambda d: d.statistics.usage, "server_statistics"),
-    _bytes("usage_photos", lambda d: d.statistics.usage_photos, "server_statistics"),
-    _bytes("usage_videos", lambda d: d.statistics.usage_videos, "server_statistics"),
+    _count("photos", lambda d: d.statistics.photos, "server_statistics", "statistics"),
+    _count("videos", lambda d: d.statistics.videos, "server_statistics", "statistics"),
+    _bytes("usage", lambda d: d.statistics.usage, "server_statistics", "statistics"),
+    _bytes("usage_photos", lambda d: d.statistics.usage_photos, "server_statistics", "statistics"),
+    _bytes("usage_videos", lambda d: d.statistics.usage_videos, "server_statistics", "statistics"),
 )
 
 LIBRARY_SENSORS: tuple[ImmichHubSensorDescription, ...] = (
@@ -140,6 +148,14 @@ class ImmichHubSensor(ImmichHubEntity[ImmichHubCoordinator[Any]], SensorEntity):
         super().__init__(coordinator, description.key)
         self.entity_description = description
         self._attr_entity_registry_enabled_default = description.key not in DISABLED_BY_DEFAULT
+
+    @property
+    def available(self) -> bool:
+        """Tell whether the last poll got what the value comes from."""
+        part = self.entity_description.part
+        return super().available and (
+            part is None or getattr(self.coordinator.data, part) is not None
+        )
 
     @property
     def native_value(self) -> StateType:

@@ -38,6 +38,11 @@ class ServerUpdate(ImmichHubEntity[ServerCoordinator], UpdateEntity):
         self.entity_description = SERVER_UPDATE
 
     @property
+    def available(self) -> bool:
+        """Tell whether the last poll got Immich's release check."""
+        return super().available and self.coordinator.data.version_check is not None
+
+    @property
     def installed_version(self) -> str | None:
         """Return the version the server runs."""
         about = self.coordinator.data.about

@@ -20,6 +20,7 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from .api import (
     AssetMediaSize,
     AssetStream,
+    ImmichAuthError,
     ImmichBadRequestError,
     ImmichClient,
     ImmichError,
@@ -115,15 +116,18 @@ class ImmichHubMediaView(HomeAssistantView):
         """Stream the asset, the range asked for, or a 304 or 416 answer."""
         if kind not in KINDS or not _UUID.fullmatch(object_id):
             raise web.HTTPNotFound
-        client = _client(request.app[KEY_HASS], entry_id)
+        hass = request.app[KEY_HASS]
+        entry = _entry(hass, entry_id)
         opener, cacheable = KINDS[kind]
         try:
-            stream = await opener(client, object_id, request.headers)
+            stream = await opener(entry.runtime_data.client, object_id, request.headers)
         except (ImmichBadRequestError, ImmichNotFoundError) as err:
             # Immich answers 400 for an id that does not exist or is not the user's.
             raise web.HTTPNotFound from err
         except ImmichError as err:
             _LOGGER.warning("Cannot fetch %s %s from Immich: %s", kind, object_id, err)
+            if isinstance(err, ImmichAuthError):
+                entry.async_start_reauth(hass)
             raise web.HTTPBadGateway from err
         async with stream:
             response = web.StreamResponse(status=stream.status)
@@ -146,8 +150,8 @@ class ImmichHubMediaView(HomeAssistantView):
         return response
 
 
-def _client(hass: HomeAssistant, entry_id: str) -> ImmichClient:
-    """Return the client of a loaded entry that may browse media, or answer 404."""
+def _entry(hass: HomeAssistant, entry_id: str) -> ImmichHubConfigEntry:
+    """Return a loaded entry that may browse media, or answer 404."""
     entry: ImmichHubConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
     if (
         entry is None
@@ -156,4 +160,4 @@ def _client(hass: HomeAssistant, entry_id: str) -> ImmichClient:
         or not entry.runtime_data.has("media_browser")
     ):
         raise web.HTTPNotFound
-    return entry.runtime_data.client
+    return entry

@@ -156,3 +156,45 @@ async def test_upgrade_while_running(
     # A queue that only 3.x has appears without a reload.
     assert hass.states.get(f"sensor.{ADMIN}_integrity_check_queue") is not None
     await assert_clean(hass, caplog)
+
+
+@pytest.mark.parametrize(
+    ("path", "broken", "kept"),
+    [
+        (r"^/server/statistics$", f"sensor.{ADMIN}_photos", f"sensor.{ADMIN}_disk_size"),
+        (r"^/server/version-check$", f"update.{ADMIN}_immich_server", f"sensor.{ADMIN}_disk_size"),
+    ],
+)
+async def test_a_failing_part_of_the_server_poll_stays_apart(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    broken: str,
+    kept: str,
+) -> None:
+    """Slow statistics or a failing release check take down their own entities, no others."""
+    immich.add_fault("timeout", path=path)
+    await poll(hass)
+
+    assert hass.states.get(broken).state == STATE_UNAVAILABLE
+    assert _available(hass, [kept, *COORDINATOR_ENTITIES.values()]), states(hass)
+    await assert_clean(hass, caplog)
+
+    immich.clear_faults()
+    await poll_until(hass, lambda: _available(hass, [broken]))
+
+
+async def test_setup_does_not_wait_for_a_failing_part(
+    hass: HomeAssistant, immich: FakeImmich, config_entry: MockConfigEntry
+) -> None:
+    """An entry sets up while Immich's statistics and release check fail; the rest works."""
+    immich.add_fault("status", path=r"^/server/(statistics|version-check)$", status=500)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(f"sensor.{ADMIN}_photos").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"sensor.{ADMIN}_disk_size").state != STATE_UNAVAILABLE

@@ -9,12 +9,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.immich_hub.const import CONF_IMAGE_SIZE, IMAGE_SIZE_FULLSIZE
+from custom_components.immich_hub.const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE
 from custom_components.immich_hub.media_source import PAGE_SIZE
 from fake_immich import FakeImmich
 from homeassistant.components import media_source
 from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.components.media_source import BrowseMediaSource, Unresolvable
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 
 from .conftest import add_entry
@@ -520,3 +521,24 @@ async def test_resolve_failure(
 
     assert err.value.translation_key == "resolve_failed"
     assert immich.admin_key not in str(err.value)
+
+
+async def test_revoked_key_asks_for_a_new_one(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Browsing or playing with a key Immich no longer accepts starts reauthentication."""
+    asset_id = first_asset(immich)
+    del immich.library.keys[immich.admin_key]
+
+    with pytest.raises(BrowseError) as browse_err:
+        await browse(hass, f"{loaded_entry.entry_id}/albums")
+    with pytest.raises(Unresolvable) as resolve_err:
+        await media_source.async_resolve_media(
+            hass, f"{ROOT}/{loaded_entry.entry_id}/asset/{asset_id}", None
+        )
+    await hass.async_block_till_done()
+
+    assert browse_err.value.translation_key == "browse_failed"
+    assert resolve_err.value.translation_key == "resolve_failed"
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]

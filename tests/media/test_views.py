@@ -10,8 +10,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.immich_hub.const import DOMAIN
 from fake_immich import FakeImmich
 from homeassistant.components.http.auth import async_sign_path
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 
 from .conftest import add_entry
@@ -279,3 +281,22 @@ async def test_broken_body_is_cut_short(
     assert response.status == 200
     with pytest.raises(aiohttp.ClientPayloadError):
         await response.read()
+
+
+async def test_revoked_key_asks_for_a_new_one(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """When Immich no longer accepts the key, the view answers 502 and reauthentication starts."""
+    asset_id = first_asset(immich)
+    del immich.library.keys[immich.admin_key]
+    client = await hass_client()
+
+    response = await client.get(f"/api/immich_hub/{loaded_entry.entry_id}/preview/{asset_id}")
+    await hass.async_block_till_done()
+
+    assert response.status == 502
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
