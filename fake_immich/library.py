@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 import hashlib
 import random
 import secrets
@@ -304,13 +304,20 @@ class Library:
     """All data of the fake server."""
 
     def __init__(
-        self, *, seed: int = 0, today: date | None = None, queue_names: list[str] | None = None
+        self,
+        *,
+        seed: int = 0,
+        today: date | None = None,
+        zone: tzinfo = UTC,
+        queue_names: list[str] | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         # Queue motion and "random" answers draw from their own generator, so the ids of
         # created albums and assets do not depend on how many requests came before.
         self.motion = random.Random(seed + 1)
-        self.today = today or datetime.now(UTC).date()
+        self.zone = zone
+        """The server's time zone: its date is the day memories are made for."""
+        self.today = today or datetime.now(zone).date()
         self.media = MediaCache()
         self.synthetic: dict[str, media.SyntheticBody] = {}
         self.users: dict[str, User] = {}
@@ -729,7 +736,7 @@ class Library:
                 groups.items(), key=lambda g: (g[0][0], g[0][1])
             ):
                 # As Immich does: shown all of `day`, memoryAt the same day in the recalled year.
-                show_at = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                show_at = datetime(day.year, day.month, day.day, tzinfo=self.zone)
                 hide_at = show_at + timedelta(days=1) - timedelta(milliseconds=1)
                 memory = Memory(
                     id=self.new_id(), owner_id=owner_id, year=year,

@@ -16,7 +16,8 @@ import re
 import secrets
 import ssl
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, ClassVar, Final, Self
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -44,6 +45,10 @@ _CANNED: Final[dict[str, tuple[int, bytes, str]]] = {
 class FakeImmich:
     """A fake Immich server emulating one API version, with spec validation and faults."""
 
+    time_zone: ClassVar[str] = "UTC"
+    """The time zone servers run in unless ``time_zone`` is given: its date is the day memories
+    are made for. At home Immich and Home Assistant share one; tests set Home Assistant's."""
+
     def __init__(
         self,
         api_version: str = "3.0.3",
@@ -51,11 +56,16 @@ class FakeImmich:
         prefix: str = "",
         server_version: tuple[int, int, int] | None = None,
         seed: int = 0,
+        time_zone: str | None = None,
     ) -> None:
         self._spec: Spec = load_spec(api_version)
         self.api_version = api_version
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
-        self.library = Library(seed=seed, queue_names=self._spec.enum("QueueName"))
+        self.library = Library(
+            seed=seed,
+            zone=ZoneInfo(time_zone or self.time_zone),
+            queue_names=self._spec.enum("QueueName"),
+        )
         self._server_version = server_version
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []

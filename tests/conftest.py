@@ -21,6 +21,11 @@ from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 
 API_VERSIONS = ("2.7.3", "3.0.3")
+HA_TEST_TIME_ZONE = "US/Pacific"
+"""The time zone the test harness gives Home Assistant."""
+
+# Immich runs in Home Assistant's time zone, as at home, so both agree on what day it is.
+FakeImmich.time_zone = HA_TEST_TIME_ZONE
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

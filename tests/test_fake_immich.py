@@ -18,6 +18,8 @@ from fake_immich import LIMITED_PERMISSIONS, FakeImmich
 from fake_immich.media import mp4_boxes
 from fake_immich.spec import SchemaCompiler, load_spec
 from fake_immich.tls import self_signed_context
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -824,3 +826,9 @@ async def test_https(tmp_path: Any, http: aiohttp.ClientSession) -> None:
         assert (status, body) == (200, {"res": "pong"})
     finally:
         await server.stop()
+
+
+async def test_shares_home_assistant_day(hass: HomeAssistant, immich: FakeImmich) -> None:
+    """The fake makes memories for the day Home Assistant's clock shows, in any hour of it."""
+    assert immich.library.zone == dt_util.get_default_time_zone()
+    assert immich.library.today == dt_util.now().date()
