@@ -10,6 +10,7 @@ from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from fake_immich import FakeImmich
+from fake_immich.library import Album
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
@@ -35,6 +36,11 @@ async def _poll(hass: HomeAssistant) -> None:
     """Let one events interval (60 s by default) pass."""
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _holidays(server: FakeImmich) -> Album:
+    """Return the admin's Holidays album."""
+    return next(a for a in server.library.albums.values() if a.name == "Holidays")
 
 
 def _add_photo(server: FakeImmich, name: str) -> str:
@@ -85,8 +91,7 @@ async def test_album_changed(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
     """An album that gains or loses assets fires album_changed with the change."""
-    library = immich.library
-    album = next(a for a in library.albums.values() if a.name == "Holidays")
+    album = _holidays(immich)
     before = len(album.asset_ids)
     fired = _record(hass)
 
@@ -183,3 +188,23 @@ async def test_bulk_import_in_one_instant(
     assert len(ids) == len(set(ids)) == 701
     assert set(ids[:700]) == imported
     assert ids[700] == later
+
+
+async def test_album_deleted(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A deleted album fires album_changed with all its assets removed, under its old name."""
+    album = _holidays(immich)
+    count = len(album.asset_ids)
+    fired = _record(hass)
+
+    del immich.library.albums[album.id]
+    await _poll(hass)
+
+    assert len(fired) == 1
+    event = fired[0]
+    assert event["event_type"] == "album_changed"
+    assert (event["album_id"], event["album_name"]) == (album.id, "Holidays")
+    assert (event["asset_count"], event["added"], event["removed"]) == (0, 0, count)
+    await _poll(hass)
+    assert len(fired) == 1

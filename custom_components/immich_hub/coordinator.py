@@ -241,6 +241,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         self._created_after: datetime | None = None
         self._seen_at_boundary: set[str] = set()
         self._albums: dict[str, int] | None = None
+        self._album_names: dict[str, str] = {}
 
     async def _async_setup(self) -> None:
         """Load the point reached before the last restart."""
@@ -249,6 +250,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         self._created_after = datetime.fromisoformat(stored["created_after"])
         self._seen_at_boundary = set(stored["seen_at_boundary"])
         self._albums = stored["albums"]
+        self._album_names = stored.get("album_names", {})
 
     async def _async_fetch(self) -> list[AssetEvent]:
         """Return the events since the last poll, and remember how far it got."""
@@ -264,27 +266,31 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         else:
             events = await self._new_assets(self._created_after)
         counts = {album_id: album.asset_count for album_id, album in albums.items()}
-        for album_id, count in counts.items():
-            before = count if self._albums is None else self._albums.get(album_id, 0)
+        names = {album_id: album.name for album_id, album in albums.items()}
+        before_counts = counts if self._albums is None else self._albums
+        # An album deleted, or no longer shared with the user, lost all its assets.
+        for album_id in [*counts, *(gone for gone in before_counts if gone not in counts)]:
+            count, before = counts.get(album_id, 0), before_counts.get(album_id, 0)
             if count != before:
                 events.append(
                     AssetEvent(
                         "album_changed",
                         {
                             "album_id": album_id,
-                            "album_name": albums[album_id].name,
+                            "album_name": names.get(album_id) or self._album_names.get(album_id),
                             "asset_count": count,
                             "added": max(count - before, 0),
                             "removed": max(before - count, 0),
                         },
                     )
                 )
-        self._albums = counts
+        self._albums, self._album_names = counts, names
         await self._store.async_save(
             {
                 "created_after": self._created_after.isoformat(),
                 "seen_at_boundary": sorted(self._seen_at_boundary),
                 "albums": counts,
+                "album_names": names,
             }
         )
         return events
