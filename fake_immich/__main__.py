@@ -9,10 +9,13 @@ import contextlib
 from .server import FakeImmich
 from .spec import SUPPORTED_VERSIONS
 
+KEEP_REQUESTS = 1000
+"""Requests a standalone server remembers: it may run for days."""
+
 
 async def serve(args: argparse.Namespace) -> None:
     """Start the server, print how to reach it, and serve until cancelled."""
-    server = FakeImmich(args.api, prefix=args.prefix, seed=args.seed)
+    server = FakeImmich(args.api, prefix=args.prefix, seed=args.seed, keep_requests=KEEP_REQUESTS)
     server.latency = args.latency
     await server.start(host=args.host, port=args.port)
     print(f"Fake Immich {server.api_version} at {server.url}  (API: {server.url}/api)")

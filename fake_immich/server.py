@@ -57,6 +57,7 @@ class FakeImmich:
         server_version: tuple[int, int, int] | None = None,
         seed: int = 0,
         time_zone: str | None = None,
+        keep_requests: int | None = None,
     ) -> None:
         self._spec: Spec = load_spec(api_version)
         self.api_version = api_version
@@ -68,6 +69,8 @@ class FakeImmich:
         )
         self._server_version = server_version
         self.requests: list[RecordedRequest] = []
+        self.keep_requests = keep_requests
+        """When set, the log keeps about this many of the newest requests (long-running servers)."""
         self.violations: list[str] = []
         self.latency = 0.0
         self.features: dict[str, bool] = {}
@@ -271,6 +274,8 @@ class FakeImmich:
             headers=dict(request.headers),
         )
         self.requests.append(record)
+        if self.keep_requests is not None and len(self.requests) > 2 * self.keep_requests:
+            del self.requests[: -self.keep_requests]
         return record
 
     def _error_response(self, error: ApiError, cid: str) -> web.Response:

@@ -230,7 +230,8 @@ async def main(args: argparse.Namespace) -> int:
     url, api_key = os.environ.get("IMMICH_URL"), os.environ.get("IMMICH_API_KEY")
     background: list[asyncio.Task[None]] = []
     if not (url and api_key):
-        server = FakeImmich(args.api)
+        # The demo may run for days: remember only the newest requests.
+        server = FakeImmich(args.api, keep_requests=1000)
         await server.start(host="127.0.0.1", port=args.immich_port)
         url, api_key = server.url, server.admin_key
         background.append(asyncio.create_task(tick(server)))

@@ -814,6 +814,17 @@ async def test_requests_are_recorded(server: FakeImmich, http: aiohttp.ClientSes
     assert server.requests == []
 
 
+async def test_long_running_server_keeps_only_newest_requests(
+    server: FakeImmich, http: aiohttp.ClientSession
+) -> None:
+    """With keep_requests the log stays bounded, and the newest request is still in it."""
+    server.keep_requests = 5
+    for number in range(25):
+        await call(http, server, "GET", f"/server/ping?n={number}", key=None)
+    assert len(server.requests) <= 10
+    assert server.requests[-1].query == {"n": "24"}
+
+
 async def test_https(tmp_path: Any, http: aiohttp.ClientSession) -> None:
     """With an SSL context the fake serves HTTPS; verification fails on a self-signed cert."""
     server = FakeImmich("3.0.3")
