@@ -110,6 +110,15 @@ async def test_user_wrong_key(hass: HomeAssistant, immich: FakeImmich) -> None:
     assert result["errors"] == {"base": "invalid_auth"}
 
 
+async def test_user_key_without_user_read(hass: HomeAssistant, immich: FakeImmich) -> None:
+    """A key that cannot read its user is told what it lacks, not that it is invalid."""
+    key = immich.add_key("admin", ["asset.read", "album.read"])
+    result = await _submit(hass, immich.url, key)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "user_read_required"}
+
+
 async def test_user_old_server(hass: HomeAssistant, socket_enabled: None) -> None:
     """An Immich 1.x server is refused as unsupported."""
     async with FakeImmich(api_version="2.7.3", server_version=(1, 118, 0)) as server:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.immich_hub.const import DOMAIN
@@ -66,6 +68,20 @@ async def test_setup_limited_key_raises_repair(hass: HomeAssistant, immich: Fake
 
     await hass.config_entries.async_remove(entry.entry_id)
     assert ir.async_get(hass).issues == {}
+
+
+async def test_removal_forgets_the_events_point(
+    hass: HomeAssistant, hass_storage: dict[str, Any], loaded_entry: MockConfigEntry
+) -> None:
+    """Removing an entry removes what its asset events stored: album names among it."""
+    key = f"{DOMAIN}.events.{loaded_entry.entry_id}"
+    await hass.async_block_till_done()
+    assert "Holidays" in str(hass_storage[key]["data"])
+
+    await hass.config_entries.async_remove(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert key not in hass_storage
 
 
 async def test_setup_retries_when_server_fails(

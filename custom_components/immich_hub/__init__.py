@@ -17,7 +17,7 @@ from .api import (
     ImmichUnsupportedVersionError,
 )
 from .const import DOMAIN, REQUEST_TIMEOUT
-from .coordinator import Coordinators
+from .coordinator import Coordinators, events_store
 from .data import ImmichHubConfigEntry, ImmichHubData, missing_permissions
 from .issues import async_clear_issues, async_permission_issue, async_version_issue
 from .services import async_setup_services
@@ -86,5 +86,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) -> None:
-    """Remove the repair issues an entry raised."""
+    """Remove the repair issues an entry raised and the point its asset events reached."""
     async_clear_issues(hass, entry)
+    await events_store(hass, entry.entry_id).async_remove()

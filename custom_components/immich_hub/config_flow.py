@@ -134,6 +134,10 @@ class _Account:
     api_key: ApiKey
 
 
+USER_READ = "user.read"
+"""The permission setting up needs: it tells whose library the key opens."""
+
+
 async def _async_validate(
     hass: HomeAssistant, url: str, api_key: str, verify_ssl: bool
 ) -> _Account:
@@ -160,7 +164,10 @@ async def _async_try_validate(
     except ImmichUnsupportedVersionError as err:
         LOGGER.debug("Immich at %s is %s, older than 2.0", url, err.version)
         errors["base"] = "unsupported_version"
-    except (ImmichAuthError, ImmichForbiddenError):
+    except ImmichForbiddenError as err:
+        # Immich names the permission: only user.read is needed before the key is known.
+        errors["base"] = "user_read_required" if err.permission == USER_READ else "invalid_auth"
+    except ImmichAuthError:
         errors["base"] = "invalid_auth"
     except ImmichSSLError as err:
         LOGGER.warning(

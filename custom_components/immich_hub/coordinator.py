@@ -216,6 +216,13 @@ class AssetEvent:
 
 
 STORE_VERSION = 1
+
+
+def events_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Return the store where an entry's asset events keep the point they reached."""
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.events.{entry_id}")
+
+
 NEW_ASSETS_PER_POLL = 500
 """Bound on asset_added events per poll (but for one bulk import's instant); the rest come at
 the next polls, none are dropped."""
@@ -235,9 +242,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
     ) -> None:
         """Set up the coordinator and its store."""
         super().__init__(hass, entry, client, "events", CONF_EVENTS_INTERVAL)
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.events.{entry.entry_id}"
-        )
+        self._store = events_store(hass, entry.entry_id)
         self._created_after: datetime | None = None
         self._seen_at_boundary: set[str] = set()
         self._albums: dict[str, int] | None = None
