@@ -14,6 +14,7 @@ import pytest
 from custom_components.immich_hub.api import (
     AssetType,
     ImmichClient,
+    ImmichTimeoutError,
     ImmichUnsupportedVersionError,
     QueueCommand,
     ServerVersion,
@@ -304,6 +305,20 @@ async def test_search_random_and_smart(client: ImmichClient) -> None:
     assert 1 <= len(random_assets) <= 3
     smart = await client.search_smart("beach", size=10, is_favorite=None)
     assert smart.count == len(smart.items)
+
+
+async def test_smart_search_waits_for_the_model(
+    immich: FakeImmich, session: aiohttp.ClientSession
+) -> None:
+    """A smart search may take longer than a small request (Immich loads CLIP on demand)."""
+    client = ImmichClient(session, immich.url, immich.admin_key, timeout=0.2)
+    immich.add_fault("latency", path="^/search/smart$", delay=0.5)
+
+    smart = await client.search_smart("beach", size=10)
+    assert smart.count == len(smart.items)
+    immich.add_fault("latency", path="^/search/metadata$", delay=0.5)
+    with pytest.raises(ImmichTimeoutError):
+        await client.search_metadata(size=1)
 
 
 # ---- assets -----------------------------------------------------------------------------------

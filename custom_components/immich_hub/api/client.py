@@ -22,6 +22,7 @@ from .const import (
     HEADER_API_KEY,
     HEADER_CHECKSUM,
     HEADER_CORRELATION_ID,
+    SMART_SEARCH_TIMEOUT_FACTOR,
     STREAM_READ_BUFFER,
     STREAM_REQUEST_HEADERS,
     AssetMediaSize,
@@ -597,7 +598,13 @@ class ImmichClient:
         """Return one page of a CLIP (natural language) search."""
         body = _search_filters(filters)
         body.update(query=query, page=page, size=size)
-        data = await self._request("POST", "/search/smart", json_body=body)
+        # Immich may first have to load its CLIP model, which takes longer than a small request.
+        data = await self._request(
+            "POST",
+            "/search/smart",
+            json_body=body,
+            client_timeout=aiohttp.ClientTimeout(total=self._timeout * SMART_SEARCH_TIMEOUT_FACTOR),
+        )
         return self._model(SearchResult, data).assets
 
     # ---- assets ----------------------------------------------------------------------------

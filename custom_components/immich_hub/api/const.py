@@ -88,3 +88,7 @@ def to_camel(name: str) -> str:
 def to_kebab(name: str) -> str:
     """Turn a snake_case or camelCase name into Immich's kebab-case (manual job names)."""
     return to_snake(name).replace("_", "-")
+
+
+SMART_SEARCH_TIMEOUT_FACTOR = 6
+"""A smart search may wait this many request timeouts: Immich loads its CLIP model on demand."""
