@@ -710,6 +710,19 @@ async def bulk_upload_check(ctx: Context) -> web.StreamResponse:
     return json_response({"results": results})
 
 
+@handles("restoreAssets")
+async def restore_assets(ctx: Context) -> web.StreamResponse:
+    """POST /trash/restore/assets: the user's own trashed assets back to the library."""
+    restored = 0
+    for asset_id in ctx.body["ids"]:
+        asset = owned(ctx, ctx.library.assets, asset_id, "asset.delete")
+        if asset.is_trashed:
+            asset.is_trashed = False
+            asset.updated_at = ctx.library.now()
+            restored += 1
+    return json_response({"count": restored})
+
+
 @dataclass(slots=True)
 class _Upload:
     """What a streamed multipart upload carried."""

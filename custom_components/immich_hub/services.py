@@ -194,6 +194,8 @@ def _failed(key: str, **placeholders: str) -> HomeAssistantError:
 
 ASSET_UPDATE = "asset.update"
 """The permission a description, favorite or visibility given to ``upload`` needs."""
+ASSET_DELETE = "asset.delete"
+"""The permission ``upload`` needs to bring a file back from Immich's trash."""
 
 # ---- input -----------------------------------------------------------------------------------
 
@@ -462,6 +464,11 @@ async def _async_upload(call: ServiceCall) -> ServiceResponse:
             visibility=visibility,
             chunk_size=UPLOAD_CHUNK_SIZE,
         )
+        if result.in_trash:
+            # The file is in Immich's trash: uploading it again means wanting it back.
+            if not data.api_key.has(ASSET_DELETE):
+                raise _failed("duplicate_in_trash", permission=ASSET_DELETE)
+            await client.restore_from_trash([result.id])
         # The upload form carries no description, and a duplicate was not sent at all.
         updates: dict[str, Any] = {"description": description}
         if result.is_duplicate:

@@ -122,6 +122,47 @@ async def test_upload_duplicate_is_not_sent_again(
     assert calls(immich) == [("POST", "/assets/bulk-upload-check")]
 
 
+async def test_upload_of_a_trashed_file_restores_it(
+    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """A file Immich has in its trash comes back to the library and into the album."""
+    photo = make_jpeg(allowed_dir / "deleted.jpg", taken=TAKEN)
+    first = await call(hass, "upload", {"file": str(photo)})
+    assert first is not None
+    asset = immich.library.assets[str(first["asset_id"])]
+    asset.is_trashed = True
+    holidays = immich.library.find_album("Holidays", immich.admin_user_id)
+    assert holidays is not None
+
+    again = await call(hass, "upload", {"file": str(photo), "album_id": holidays.id})
+
+    assert again == {"asset_id": asset.id, "status": "duplicate", "album_id": holidays.id}
+    assert not asset.is_trashed
+    assert asset.id in holidays.asset_ids
+
+
+async def test_upload_of_a_trashed_file_without_asset_delete(
+    hass: HomeAssistant, immich: FakeImmich, allowed_dir: Path
+) -> None:
+    """Without asset.delete a trashed duplicate is reported, and nothing is changed."""
+    key = immich.add_key("user", ["user.read", "asset.upload", "album.read"])
+    await add_entry(hass, immich, key, immich.user_user_id)
+    photo = make_jpeg(allowed_dir / "binned.jpg", taken=TAKEN)
+    first = await call(hass, "upload", {"file": str(photo)})
+    assert first is not None
+    asset = immich.library.assets[str(first["asset_id"])]
+    asset.is_trashed = True
+    immich.clear_requests()
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "upload", {"file": str(photo)})
+
+    assert err.value.translation_key == "duplicate_in_trash"
+    assert "asset.delete" in str(err.value)
+    assert asset.is_trashed
+    assert changes(immich) == []
+
+
 async def test_upload_applies_favorite_visibility_description(
     hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry, allowed_dir: Path
 ) -> None:

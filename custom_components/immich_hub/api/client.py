@@ -56,6 +56,7 @@ from .models import (
     Tag,
     TimeBucket,
     TimeBucketAssets,
+    TrashResponse,
     UploadCheck,
     UploadCheckResponse,
     UploadResult,
@@ -750,7 +751,11 @@ class ImmichClient:
             results = await self.check_uploads({filename: checksum})
             if results and results[0].action == "reject" and results[0].asset_id:
                 await _close_iterable(chunks)
-                return UploadResult(id=results[0].asset_id, status=UploadStatus.DUPLICATE)
+                return UploadResult(
+                    id=results[0].asset_id,
+                    status=UploadStatus.DUPLICATE,
+                    in_trash=results[0].is_trashed,
+                )
             headers[HEADER_CHECKSUM] = checksum
         fields = _query(
             fileCreatedAt=file_created_at,
@@ -767,6 +772,13 @@ class ImmichClient:
             "POST", "/assets", data=form, headers=headers, client_timeout=self._stream_timeout()
         )
         return self._model(UploadResult, data)
+
+    async def restore_from_trash(self, asset_ids: Sequence[str]) -> int:
+        """Bring assets back from the trash; return how many were restored."""
+        data = await self._request(
+            "POST", "/trash/restore/assets", json_body={"ids": list(asset_ids)}
+        )
+        return self._model(TrashResponse, data).count
 
     # ---- people and tags -------------------------------------------------------------------
 

@@ -400,6 +400,12 @@ class Album(ImmichModel):
         return self
 
 
+class TrashResponse(ImmichModel):
+    """Body of the trash endpoints: how many assets they acted on."""
+
+    count: int
+
+
 class BulkIdResult(ImmichModel):
     """Outcome for one id of a bulk operation."""
 
@@ -675,6 +681,8 @@ class UploadResult(ImmichModel):
 
     id: str
     status: UploadStatusValue
+    in_trash: bool = Field(default=False, exclude=True)
+    """For a duplicate: whether Immich's copy is in its trash (known from the upload check)."""
 
     @property
     def is_duplicate(self) -> bool:
