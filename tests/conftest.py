@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator, Generator
 import logging
 from pathlib import Path
 
+from aiohttp import web
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -17,6 +18,7 @@ import custom_components.immich_hub  # noqa: F401
 from custom_components.immich_hub.const import DOMAIN
 from fake_immich import FakeImmich
 from fake_immich.library import ISSUED_SECRETS
+from fake_immich.tls import self_signed_context
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 
@@ -102,3 +104,30 @@ async def loaded_entry(hass: HomeAssistant, config_entry: MockConfigEntry) -> Mo
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     return config_entry
+
+
+@pytest.fixture
+async def immich_behind_https_redirect(
+    socket_enabled: None, tmp_path: Path
+) -> AsyncGenerator[tuple[FakeImmich, str]]:
+    """Run Immich on https:// behind an http:// address that redirects there, as proxies do.
+
+    Yields the server and the http:// address.
+    """
+    server = FakeImmich(api_version="3.0.3")
+    await server.start(ssl_context=self_signed_context(tmp_path))
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently(server.url + request.path_qs)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", moved)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield server, f"http://127.0.0.1:{runner.addresses[0][1]}"
+        server.assert_no_violations()
+    finally:
+        await runner.cleanup()
+        await server.stop()

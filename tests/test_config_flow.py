@@ -347,3 +347,27 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert dict(loaded_entry.options) == options
     assert loaded_entry.state is ConfigEntryState.LOADED
+
+
+async def test_user_http_redirected_to_https(
+    hass: HomeAssistant, immich_behind_https_redirect: tuple[FakeImmich, str]
+) -> None:
+    """An http:// address a proxy sends to https:// is kept as https://.
+
+    Otherwise every request with a body (search, upload) would arrive as a GET without it.
+    """
+    server, http_url = immich_behind_https_redirect
+    result = await _submit(hass, http_url, server.admin_key, verify_ssl=False)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_URL] == server.url
+    await hass.async_block_till_done()
+    found = await hass.services.async_call(
+        DOMAIN,
+        "search",
+        {"config_entry_id": result["result"].entry_id, "favorite": True},
+        blocking=True,
+        return_response=True,
+    )
+    assert found is not None
+    assert found["assets"]

@@ -123,3 +123,22 @@ async def test_setup_old_server(hass: HomeAssistant, socket_enabled: None) -> No
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"unsupported_version_{entry.entry_id}")
     assert issue is not None
     assert issue.translation_placeholders["version"].startswith("1.118")
+
+
+async def test_setup_keeps_the_address_immich_redirects_to(
+    hass: HomeAssistant, immich_behind_https_redirect: tuple[FakeImmich, str]
+) -> None:
+    """An entry saved with an http:// address that now redirects to https:// is updated."""
+    server, http_url = immich_behind_https_redirect
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=server.admin_user_id,
+        data={CONF_URL: http_url, CONF_API_KEY: server.admin_key, CONF_VERIFY_SSL: False},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data[CONF_URL] == server.url
+    assert entry.runtime_data.client.url == server.url

@@ -71,6 +71,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) ->
             translation_placeholders={"error": str(err)},
         ) from err
 
+    if client.url != entry.data[CONF_URL]:
+        # Immich redirected to another address of the same host (say https://): keep that.
+        hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_URL: client.url})
     async_version_issue(hass, entry, None)
     async_permission_issue(hass, entry, missing_permissions(user, api_key))
     entry.runtime_data = data = ImmichHubData(client, user, api_key, server_version)

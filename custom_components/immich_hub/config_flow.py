@@ -147,7 +147,8 @@ async def _async_validate(
     )
     await client.get_server_version()
     user = await client.get_my_user()
-    return _Account(url, user, await client.get_my_api_key())
+    # The address Immich answers at, should it redirect (say from http:// to https://).
+    return _Account(client.url, user, await client.get_my_api_key())
 
 
 async def _async_try_validate(

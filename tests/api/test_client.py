@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 import pytest
 
 from custom_components.immich_hub.api import (
@@ -514,3 +515,27 @@ async def test_timeline(immich: FakeImmich, client: ImmichClient) -> None:
     row = next(row for row in video_bucket.assets() if row.id == video.id)
     assert row.duration_ms == 3000
     assert not row.is_image
+
+
+async def test_redirect_to_another_host_is_not_adopted(
+    immich: FakeImmich, session: aiohttp.ClientSession
+) -> None:
+    """The client moves to where a server redirects only on the same host, never elsewhere."""
+    elsewhere = immich.url.replace("127.0.0.1", "localhost")
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound(elsewhere + request.path_qs)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", moved)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        address = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        client = ImmichClient(session, address, immich.admin_key)
+        assert (await client.get_server_version()).major >= 2
+        assert client.url == address
+    finally:
+        await runner.cleanup()

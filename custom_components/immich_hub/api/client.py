@@ -13,6 +13,7 @@ from typing import Any, TypedDict, TypeVar, Unpack
 
 import aiohttp
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from yarl import URL
 
 from .const import (
     API_PATH,
@@ -210,6 +211,21 @@ class ImmichClient:
 
     # ---- transport -------------------------------------------------------------------------
 
+    def _follow_move(self, asked: str, answered: str) -> None:
+        """Talk to the address a server redirected to, when it is the same API on the same host.
+
+        A proxy that sends ``http://`` to ``https://`` answers a GET after a redirect, but turns
+        a POST into a GET without its body; speaking to the new address spares every request.
+        """
+        path = asked.removeprefix(self._api_url)
+        if not answered.endswith(API_PATH + path) or answered == asked:
+            return
+        moved_to = answered[: -len(API_PATH + path)]
+        if URL(moved_to).host != URL(self._url).host:
+            return
+        _LOGGER.info("Immich at %s answers at %s: using that address", self._url, moved_to)
+        self._url, self._api_url = moved_to, moved_to + API_PATH
+
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """Return the request headers, API key included."""
         headers = {HEADER_API_KEY: self._api_key, "Accept": "application/json"}
@@ -268,6 +284,8 @@ class ImmichClient:
             ) as response:
                 await self._raise_for_status(response)
                 raw = await response.read()
+                if response.history:
+                    self._follow_move(url, str(response.url.with_query(None)))
         if not raw:
             return None
         try:
