@@ -20,6 +20,7 @@ from .api import (
     AssetPage,
     AssetStatistics,
     ImmichAuthError,
+    ImmichBadRequestError,
     ImmichClient,
     ImmichError,
     MemoryStatistics,
@@ -98,6 +99,9 @@ class ImmichHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except ImmichError as err:
+            if isinstance(err, ImmichBadRequestError):
+                # A request Immich no longer accepts: it may have been upgraded under us.
+                await self._async_reload_if_upgraded()
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
@@ -107,6 +111,22 @@ class ImmichHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
     async def _async_fetch(self) -> DataT:
         """Fetch one poll's data."""
         raise NotImplementedError
+
+    async def _async_reload_if_upgraded(self) -> None:
+        """Ask Immich its version (no permission needed) and reload if it changed."""
+        try:
+            running = await self.client.fetch_server_version()
+        except ImmichError:
+            return
+        self._reload_if_changed(str(running))
+
+    def _reload_if_changed(self, version: str) -> None:
+        """Reload the entry when the server was upgraded, so the client speaks its new dialect."""
+        known = self.client.server_version
+        running = version.lstrip("v").split("-", 1)[0]
+        if known is not None and running != str(known):
+            LOGGER.info("Immich now runs %s instead of %s: reloading", running, known)
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
 
 async def _skipped() -> None:
@@ -149,14 +169,6 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
             self._check_version(about.version)
             self._reload_if_changed(about.version)
         return ServerData(about, storage, statistics, version_check)
-
-    def _reload_if_changed(self, version: str) -> None:
-        """Reload the entry when the server was upgraded, so the client speaks its new dialect."""
-        known = self.client.server_version
-        running = version.lstrip("v").split("-", 1)[0]
-        if known is not None and running != str(known):
-            LOGGER.info("Immich now runs %s instead of %s: reloading", running, known)
-            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     def _check_version(self, version: str) -> None:
         """Raise a repair issue when the server now runs a version older than 2.0."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.immich_hub.const import DOMAIN
 from fake_immich import FakeImmich
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import CONF_API_KEY, STATE_UNAVAILABLE
+from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 
 from .conftest import ADMIN, COORDINATOR_ENTITIES, TIMEOUT, assert_clean, poll, poll_until, states
@@ -156,6 +157,45 @@ async def test_upgrade_while_running(
     # A queue that only 3.x has appears without a reload.
     assert hass.states.get(f"sensor.{ADMIN}_integrity_check_queue") is not None
     await assert_clean(hass, caplog)
+
+
+@pytest.mark.parametrize("api_version", ["2.7.3"])
+async def test_upgrade_noticed_without_server_about(
+    hass: HomeAssistant, immich: FakeImmich, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A key that may not read the server's details still notices an upgrade to 3.x.
+
+    Its first 2.x-dialect request that 3.x refuses makes it ask the version, then reload.
+    """
+    caplog.set_level(logging.WARNING)
+    key = immich.add_key(
+        "admin",
+        ["user.read", "asset.read", "asset.statistics", "album.read", "album.statistics",
+         "memory.read", "memory.statistics"],
+    )  # fmt: skip
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=immich.admin_user_id,
+        data={CONF_URL: immich.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.runtime_data.coordinators.server is None
+    photos = COORDINATOR_ENTITIES["library"]
+
+    immich.upgrade("3.0.3")
+    await poll(hass)
+    await poll(hass)
+    immich.violations.clear()
+    await poll(hass)
+    await poll(hass)
+
+    assert immich.violations == []
+    assert entry.runtime_data.client.server_version is not None
+    assert entry.runtime_data.client.server_version.major == 3
+    assert _available(hass, [photos]), states(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 @pytest.mark.parametrize(

@@ -362,6 +362,11 @@ class ImmichClient:
             raise ImmichUnsupportedVersionError(self._version, MIN_VERSION)
         return self._version
 
+    async def fetch_server_version(self) -> ServerVersion:
+        """Ask the server its version again (it may have been upgraded); the cache is kept."""
+        info = await self._get_model(ServerVersionInfo, "/server/version")
+        return info.to_version()
+
     async def _dialect(self) -> Dialect:
         """Return what the server's version expects."""
         return Dialect(await self.get_server_version())
