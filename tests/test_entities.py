@@ -190,6 +190,20 @@ async def test_switch_on_legacy_server(hass: HomeAssistant, socket_enabled: None
         server.assert_no_violations()
 
 
+async def test_scoped_key_on_legacy_server(hass: HomeAssistant, socket_enabled: None) -> None:
+    """Before 2.4 Immich grants job.read and job.create for its queues: that is enough."""
+    async with FakeImmich(api_version="2.7.3", server_version=(2, 3, 0)) as server:
+        key = server.add_key("admin", ["user.read", "job.read", "job.create"])
+        entry = await _setup(hass, server, key, server.admin_user_id)
+
+        assert entry.runtime_data.has("job_queues")
+        assert hass.states.get(QUEUE_SWITCH).state == STATE_ON
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, f"missing_permissions_{entry.entry_id}")
+        assert issue is not None
+        assert "queue.read" not in issue.translation_placeholders["permissions"]
+        server.assert_no_violations()
+
+
 async def test_switch_error_is_reported(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:

@@ -75,7 +75,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) ->
         # Immich redirected to another address of the same host (say https://): keep that.
         hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_URL: client.url})
     async_version_issue(hass, entry, None)
-    async_permission_issue(hass, entry, missing_permissions(user, api_key))
+    async_permission_issue(hass, entry, missing_permissions(user, api_key, server_version))
     entry.runtime_data = data = ImmichHubData(client, user, api_key, server_version)
     data.coordinators = Coordinators.create(hass, entry, data)
     await data.coordinators.async_first_refresh()

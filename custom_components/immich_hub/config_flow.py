@@ -34,6 +34,7 @@ from .api import (
     ImmichForbiddenError,
     ImmichSSLError,
     ImmichUnsupportedVersionError,
+    ServerVersion,
     User,
 )
 from .const import (
@@ -132,6 +133,7 @@ class _Account:
     url: str
     user: User
     api_key: ApiKey
+    version: ServerVersion
 
 
 USER_READ = "user.read"
@@ -145,10 +147,10 @@ async def _async_validate(
     client = ImmichClient(
         async_get_clientsession(hass, verify_ssl), url, api_key, timeout=REQUEST_TIMEOUT
     )
-    await client.get_server_version()
+    version = await client.get_server_version()
     user = await client.get_my_user()
     # The address Immich answers at, should it redirect (say from http:// to https://).
-    return _Account(client.url, user, await client.get_my_api_key())
+    return _Account(client.url, user, await client.get_my_api_key(), version)
 
 
 async def _async_try_validate(
@@ -224,7 +226,7 @@ class ImmichHubConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_API_KEY: user_input[CONF_API_KEY],
                     CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
                 }
-                if missing_permissions(account.user, account.api_key):
+                if missing_permissions(account.user, account.api_key, account.version):
                     return await self.async_step_missing_permissions()
                 return self._async_create()
         return self.async_show_form(
@@ -244,7 +246,9 @@ class ImmichHubConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="missing_permissions",
             description_placeholders={
                 "permissions": ", ".join(
-                    missing_permissions(self._account.user, self._account.api_key)
+                    missing_permissions(
+                        self._account.user, self._account.api_key, self._account.version
+                    )
                 )
             },
         )

@@ -48,6 +48,9 @@ class Feature:
     admin_only: bool = False
 
 
+BEFORE_QUEUES_API: Final = {"queue.read": "job.read", "queue.update": "job.create"}
+"""Immich before 2.4 had no ``/queues``: its ``/jobs`` endpoints need these permissions instead."""
+
 FEATURES: Final = (
     Feature("server_sensors", ("server.about", "server.storage")),
     Feature("server_update", ("server.about", "server.versionCheck")),

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntry
 
 from .api import ApiKey, ImmichClient, ServerVersion, User
-from .const import DEFAULT_OPTIONS, FEATURES, Feature
+from .api.dialect import QUEUES_API_VERSION
+from .const import BEFORE_QUEUES_API, DEFAULT_OPTIONS, FEATURES, Feature
 
 if TYPE_CHECKING:
     from .coordinator import Coordinators
@@ -32,7 +33,7 @@ class ImmichHubData:
         self.features = frozenset(
             feature.key
             for feature in usable_features(self.user)
-            if not missing(feature, self.api_key)
+            if not missing(feature, self.api_key, self.server_version)
         )
 
     def has(self, feature: str) -> bool:
@@ -45,17 +46,26 @@ def usable_features(user: User) -> tuple[Feature, ...]:
     return tuple(feature for feature in FEATURES if user.is_admin or not feature.admin_only)
 
 
-def missing(feature: Feature, api_key: ApiKey) -> list[str]:
+def needed(feature: Feature, version: ServerVersion) -> tuple[str, ...]:
+    """Return the permissions a feature needs on a server of this version."""
+    if version < QUEUES_API_VERSION:
+        return tuple(dict.fromkeys(BEFORE_QUEUES_API.get(p, p) for p in feature.permissions))
+    return feature.permissions
+
+
+def missing(feature: Feature, api_key: ApiKey, version: ServerVersion) -> list[str]:
     """Return the permissions the key lacks for a feature."""
-    return [permission for permission in feature.permissions if not api_key.has(permission)]
+    return [p for p in needed(feature, version) if not api_key.has(p)]
 
 
-def missing_permissions(user: User, api_key: ApiKey) -> list[str]:
+def missing_permissions(user: User, api_key: ApiKey, version: ServerVersion) -> list[str]:
     """Return every permission the key lacks for the features the user's role allows."""
-    needed = {
-        permission for feature in usable_features(user) for permission in missing(feature, api_key)
+    lacking = {
+        permission
+        for feature in usable_features(user)
+        for permission in missing(feature, api_key, version)
     }
-    return sorted(needed)
+    return sorted(lacking)
 
 
 def option(entry: ConfigEntry, key: str) -> Any:

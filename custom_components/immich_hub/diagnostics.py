@@ -39,7 +39,7 @@ async def async_get_config_entry_diagnostics(
         "user": {"is_admin": data.user.is_admin},
         "api_key": {"permissions": sorted(data.api_key.permissions)},
         "features": sorted(data.features),
-        "missing_permissions": missing_permissions(data.user, data.api_key),
+        "missing_permissions": missing_permissions(data.user, data.api_key, data.server_version),
         "coordinators": _coordinators(data.coordinators),
     }
 
