@@ -300,6 +300,9 @@ async def update_queue(ctx: Context) -> web.StreamResponse:
     """PUT /queues/{name}: pause or resume."""
     queue = ctx.library.queues[ctx.params["name"]]
     if isinstance(ctx.body, dict) and "isPaused" in ctx.body:
+        if ctx.body["isPaused"] and queue.name == "backgroundTask":
+            # As Immich's queue service does.
+            raise ApiError(400, "The BackgroundTask queue cannot be paused")
         queue.is_paused = bool(ctx.body["isPaused"])
     return json_response(_queue(ctx, queue.name))
 

@@ -346,3 +346,13 @@ async def test_update_entity_before_first_check(
     assert state.state == STATE_OFF
     assert state.attributes["latest_version"] == state.attributes["installed_version"]
     assert state.attributes["release_url"] is None
+
+
+async def test_no_switch_for_a_queue_immich_cannot_pause(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Immich refuses to pause its background task queue: it has a sensor, but no switch."""
+    registry = er.async_get(hass)
+    assert registry.async_get(f"sensor.{ADMIN}_background_task_queue") is not None
+    assert registry.async_get(f"switch.{ADMIN}_background_task_queue") is None
+    assert registry.async_get(QUEUE_SWITCH) is not None

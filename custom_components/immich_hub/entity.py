@@ -82,9 +82,11 @@ def track_queues(
     coordinator: QueuesCoordinator,
     create: Callable[[str], Entity],
     add: Callable[[Iterable[Entity]], None],
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> Callable[[], None]:
-    """Add an entity for every queue now and for each queue a later poll brings."""
-    known: set[str] = set()
+    """Add an entity for every queue not in ``skip``, now and as later polls bring new ones."""
+    known: set[str] = set(skip)
 
     @callback
     def _add_new() -> None:

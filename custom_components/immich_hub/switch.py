@@ -14,6 +14,9 @@ from .entity import QueueEntity, track_queues
 
 PARALLEL_UPDATES = 1
 
+UNPAUSABLE_QUEUES = frozenset({"background_task"})
+"""Queues Immich refuses to pause: they get no switch."""
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -23,7 +26,12 @@ async def async_setup_entry(
     """Add a switch per queue, now and whenever a poll brings a new queue."""
     if (queues := entry.runtime_data.coordinators.queues) is not None:
         entry.async_on_unload(
-            track_queues(queues, lambda queue: QueueSwitch(queues, queue), async_add_entities)
+            track_queues(
+                queues,
+                lambda queue: QueueSwitch(queues, queue),
+                async_add_entities,
+                skip=UNPAUSABLE_QUEUES,
+            )
         )
 
 
