@@ -70,6 +70,18 @@ async def test_start_running_queue_fails_with_immich_reason(
     assert "Job is already running" in str(err.value)
 
 
+async def test_pausing_the_background_task_queue_is_refused(
+    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry
+) -> None:
+    """Immich refuses to pause its background tasks; the action says why, nothing changes."""
+    with pytest.raises(HomeAssistantError) as err:
+        await run_job(hass, job="background_task", command="pause")
+
+    assert err.value.translation_key == "request_failed"
+    assert "cannot be paused" in str(err.value)
+    assert not immich.library.queues["backgroundTask"].is_paused
+
+
 @pytest.mark.parametrize(
     ("command", "method", "path", "body"),
     [
