@@ -57,7 +57,7 @@ from .api import (
     TimelineAsset,
 )
 from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE
-from .data import ImmichHubConfigEntry
+from .data import ImmichHubConfigEntry, option
 from .views import asset_url
 
 PAGE_SIZE: Final = 100
@@ -293,7 +293,7 @@ async def async_resolve_asset(
     original_type = asset.original_mime_type or ""
     if asset.is_video:
         kind, mime_type = "video", await _playback_type(client, asset.id)
-    elif entry.options.get(CONF_IMAGE_SIZE) == IMAGE_SIZE_FULLSIZE and original_type:
+    elif option(entry, CONF_IMAGE_SIZE) == IMAGE_SIZE_FULLSIZE and original_type:
         kind, mime_type = "original", original_type
     else:
         # Immich's preview is a JPEG of every original, HEIC and RAW included.
