@@ -277,8 +277,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         albums = {album.id: album for album in (*owned, *shared)}
         if self._created_after is None:
             # Nothing already in the library is news: start from now, to Immich's millisecond.
-            now = dt_util.utcnow()
-            self._created_after = now.replace(microsecond=now.microsecond // 1000 * 1000)
+            self._created_after = _to_millisecond(dt_util.utcnow())
             events = []
         else:
             events = await self._new_assets(self._created_after)
@@ -368,8 +367,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
                 # More than a page uploaded in one millisecond (a bulk import): take it whole.
                 end = full + _MILLISECOND
                 return await self._all_uploaded_between(start, end), end
-            end = fits[1] + (full - fits[1]) / 2
-            end = end.replace(microsecond=end.microsecond // 1000 * 1000)
+            end = _to_millisecond(fits[1] + (full - fits[1]) / 2)
             page = await self._uploaded_between(start, end)
             if page.next_page is not None:
                 full = end
@@ -379,26 +377,31 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
                 break
         return fits
 
-    async def _uploaded_between(
-        self, start: datetime, end: datetime | None = None, page: int = 1
-    ) -> AssetPage:
-        """Return one page of the assets uploaded from ``start`` to ``end``, both included."""
-        between = {"createdAfter": start.isoformat()}
-        if end is not None:
-            between["createdBefore"] = end.isoformat()
+    async def _uploaded_between(self, start: datetime, end: datetime | None = None) -> AssetPage:
+        """Return the first page of the assets uploaded from ``start`` to ``end``, both included."""
         return await self.client.search_metadata(
-            page=page, size=NEW_ASSETS_PER_POLL, order="asc", with_exif=True, extra=between
+            size=NEW_ASSETS_PER_POLL, order="asc", with_exif=True, extra=_between(start, end)
         )
 
     async def _all_uploaded_between(self, start: datetime, end: datetime) -> list[Asset]:
         """Return every asset uploaded from ``start`` to ``end``, page after page."""
-        assets: list[Asset] = []
-        page: int | None = 1
-        while page is not None:
-            result = await self._uploaded_between(start, end, page)
-            assets.extend(result.items)
-            page = result.next_page_number
-        return assets
+        pages = self.client.iter_search_metadata(
+            size=NEW_ASSETS_PER_POLL, order="asc", with_exif=True, extra=_between(start, end)
+        )
+        return [asset async for asset in pages]
+
+
+def _between(start: datetime, end: datetime | None) -> dict[str, str]:
+    """Return the search filter of uploads from ``start`` to ``end``, both included."""
+    between = {"createdAfter": start.isoformat()}
+    if end is not None:
+        between["createdBefore"] = end.isoformat()
+    return between
+
+
+def _to_millisecond(moment: datetime) -> datetime:
+    """Return a moment cut to the millisecond, the precision of Immich's timestamps."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @dataclass(slots=True)

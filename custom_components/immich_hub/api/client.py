@@ -355,8 +355,7 @@ class ImmichClient:
         """Return the server version (asked once); refuse servers older than 2.0."""
         async with self._version_lock:
             if self._version is None:
-                info = await self._get_model(ServerVersionInfo, "/server/version")
-                self._version = info.to_version()
+                self._version = await self.fetch_server_version()
                 _LOGGER.debug("Immich at %s runs %s", self._url, self._version)
         if self._version < MIN_VERSION:
             raise ImmichUnsupportedVersionError(self._version, MIN_VERSION)
