@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
 
-from .api import ApiKey, ImmichClient, ServerVersion, User
+from .api import ApiKey, ImmichAuthError, ImmichClient, ImmichError, ServerVersion, User
 from .api.dialect import QUEUES_API_VERSION
 from .const import BEFORE_QUEUES_API, DEFAULT_OPTIONS, FEATURES, Feature
 
@@ -71,3 +72,9 @@ def missing_permissions(user: User, api_key: ApiKey, version: ServerVersion) -> 
 def option(entry: ConfigEntry, key: str) -> Any:
     """Return an option of the entry, or its default."""
     return entry.options.get(key, DEFAULT_OPTIONS[key])
+
+
+def reauth_if_refused(hass: HomeAssistant, entry: ImmichHubConfigEntry, err: ImmichError) -> None:
+    """Ask the user for a new key when Immich no longer accepts the entry's one."""
+    if isinstance(err, ImmichAuthError):
+        entry.async_start_reauth(hass)

@@ -46,7 +46,6 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     Album,
-    ImmichAuthError,
     ImmichBadRequestError,
     ImmichClient,
     ImmichError,
@@ -57,7 +56,7 @@ from .api import (
     TimelineAsset,
 )
 from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE
-from .data import ImmichHubConfigEntry, option
+from .data import ImmichHubConfigEntry, option, reauth_if_refused
 from .views import asset_url
 
 PAGE_SIZE: Final = 100
@@ -154,12 +153,6 @@ def _error(
     return exception(
         translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
     )
-
-
-def _reauth_on(err: ImmichError, hass: HomeAssistant, entry: ImmichHubConfigEntry) -> None:
-    """Ask the user for a new key when Immich no longer accepts the entry's one."""
-    if isinstance(err, ImmichAuthError):
-        entry.async_start_reauth(hass)
 
 
 def _bucket_month(bucket: TimeBucket) -> tuple[int, int]:
@@ -288,7 +281,7 @@ async def async_resolve_asset(
     except (ImmichBadRequestError, ImmichNotFoundError) as err:
         raise _error(Unresolvable, "media_not_found", media_id=media_id) from err
     except ImmichError as err:
-        _reauth_on(err, hass, entry)
+        reauth_if_refused(hass, entry, err)
         raise _error(Unresolvable, "resolve_failed", media_id=media_id, error=str(err)) from err
     original_type = asset.original_mime_type or ""
     if asset.is_video:
@@ -325,7 +318,7 @@ class ImmichHubMediaSource(MediaSource):
         except (ImmichBadRequestError, ImmichNotFoundError) as err:
             raise _error(BrowseError, "media_not_found", media_id=item.identifier) from err
         except ImmichError as err:
-            _reauth_on(err, self.hass, entry)
+            reauth_if_refused(self.hass, entry, err)
             raise _error(
                 BrowseError, "browse_failed", media_id=item.identifier, error=str(err)
             ) from err

@@ -25,6 +25,7 @@ from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
     ServiceResponse,
+    State,
     SupportsResponse,
     split_entity_id,
 )
@@ -655,9 +656,9 @@ def _media_players(call: ServiceCall, *, to_play: bool) -> list[str]:
     for entity_id in sorted(named):
         if split_entity_id(entity_id)[0] != MEDIA_PLAYER_DOMAIN:
             raise _invalid("not_a_media_player", entity_id=entity_id)
-        if hass.states.get(entity_id) is None:
+        if (state := hass.states.get(entity_id)) is None:
             raise _invalid("media_player_not_found", entity_id=entity_id)
-        if to_play and not _plays_media(hass, entity_id):
+        if to_play and not _plays_media(state):
             raise _invalid("media_player_cannot_play", entity_id=entity_id)
     players = sorted(
         named
@@ -665,8 +666,8 @@ def _media_players(call: ServiceCall, *, to_play: bool) -> list[str]:
             entity_id
             for entity_id in selected.indirectly_referenced
             if split_entity_id(entity_id)[0] == MEDIA_PLAYER_DOMAIN
-            and hass.states.get(entity_id) is not None
-            and (not to_play or _plays_media(hass, entity_id))
+            and (state := hass.states.get(entity_id)) is not None
+            and (not to_play or _plays_media(state))
         }
     )
     if not players:
@@ -674,10 +675,9 @@ def _media_players(call: ServiceCall, *, to_play: bool) -> list[str]:
     return players
 
 
-def _plays_media(hass: HomeAssistant, entity_id: str) -> bool:
+def _plays_media(state: State) -> bool:
     """Tell whether a media player says it can play media."""
-    state = hass.states.get(entity_id)
-    features = state.attributes.get(ATTR_SUPPORTED_FEATURES, 0) if state else 0
+    features = state.attributes.get(ATTR_SUPPORTED_FEATURES, 0)
     return bool(features & MediaPlayerEntityFeature.PLAY_MEDIA)
 
 

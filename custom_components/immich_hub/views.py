@@ -20,14 +20,13 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from .api import (
     AssetMediaSize,
     AssetStream,
-    ImmichAuthError,
     ImmichBadRequestError,
     ImmichClient,
     ImmichError,
     ImmichNotFoundError,
 )
 from .const import DOMAIN
-from .data import ImmichHubConfigEntry
+from .data import ImmichHubConfigEntry, reauth_if_refused
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -126,8 +125,7 @@ class ImmichHubMediaView(HomeAssistantView):
             raise web.HTTPNotFound from err
         except ImmichError as err:
             _LOGGER.warning("Cannot fetch %s %s from Immich: %s", kind, object_id, err)
-            if isinstance(err, ImmichAuthError):
-                entry.async_start_reauth(hass)
+            reauth_if_refused(hass, entry, err)
             raise web.HTTPBadGateway from err
         async with stream:
             response = web.StreamResponse(status=stream.status)
