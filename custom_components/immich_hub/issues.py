@@ -12,15 +12,36 @@ from .const import DOMAIN
 if TYPE_CHECKING:
     from .data import ImmichHubConfigEntry
 
-
-def _permissions_id(entry: ImmichHubConfigEntry) -> str:
-    """Return the id of an entry's missing-permissions issue."""
-    return f"missing_permissions_{entry.entry_id}"
+MISSING_PERMISSIONS = "missing_permissions"
+UNSUPPORTED_VERSION = "unsupported_version"
 
 
-def _version_id(entry: ImmichHubConfigEntry) -> str:
-    """Return the id of an entry's unsupported-version issue."""
-    return f"unsupported_version_{entry.entry_id}"
+def _issue_id(key: str, entry: ImmichHubConfigEntry) -> str:
+    """Return the id of one of an entry's issues: its translation key and the entry."""
+    return f"{key}_{entry.entry_id}"
+
+
+@callback
+def _set_issue(
+    hass: HomeAssistant,
+    entry: ImmichHubConfigEntry,
+    key: str,
+    severity: ir.IssueSeverity,
+    placeholders: dict[str, str] | None,
+) -> None:
+    """Raise an entry's issue with these placeholders, or clear it when there are none."""
+    if placeholders is None:
+        ir.async_delete_issue(hass, DOMAIN, _issue_id(key, entry))
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _issue_id(key, entry),
+        is_fixable=False,
+        severity=severity,
+        translation_key=key,
+        translation_placeholders={"title": entry.title, **placeholders},
+    )
 
 
 @callback
@@ -28,18 +49,8 @@ def async_permission_issue(
     hass: HomeAssistant, entry: ImmichHubConfigEntry, missing: list[str]
 ) -> None:
     """Raise or clear the repair issue that names the key's missing permissions."""
-    if not missing:
-        ir.async_delete_issue(hass, DOMAIN, _permissions_id(entry))
-        return
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        _permissions_id(entry),
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key="missing_permissions",
-        translation_placeholders={"title": entry.title, "permissions": ", ".join(missing)},
-    )
+    placeholders = {"permissions": ", ".join(missing)} if missing else None
+    _set_issue(hass, entry, MISSING_PERMISSIONS, ir.IssueSeverity.WARNING, placeholders)
 
 
 @callback
@@ -47,22 +58,12 @@ def async_version_issue(
     hass: HomeAssistant, entry: ImmichHubConfigEntry, version: str | None
 ) -> None:
     """Raise the issue for a server older than Immich 2.0, or clear it (``version`` None)."""
-    if version is None:
-        ir.async_delete_issue(hass, DOMAIN, _version_id(entry))
-        return
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        _version_id(entry),
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="unsupported_version",
-        translation_placeholders={"title": entry.title, "version": version},
-    )
+    placeholders = {"version": version} if version is not None else None
+    _set_issue(hass, entry, UNSUPPORTED_VERSION, ir.IssueSeverity.ERROR, placeholders)
 
 
 @callback
 def async_clear_issues(hass: HomeAssistant, entry: ImmichHubConfigEntry) -> None:
     """Remove every issue of an entry."""
-    ir.async_delete_issue(hass, DOMAIN, _permissions_id(entry))
-    ir.async_delete_issue(hass, DOMAIN, _version_id(entry))
+    for key in (MISSING_PERMISSIONS, UNSUPPORTED_VERSION):
+        ir.async_delete_issue(hass, DOMAIN, _issue_id(key, entry))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -37,24 +37,6 @@ class ImmichHubSensorDescription(SensorEntityDescription):
     """The part of the coordinator's data the value comes from, when a poll may lack it."""
 
 
-def _bytes(
-    key: str, value: Callable[[Any], StateType], feature: str, part: str | None = None
-) -> ImmichHubSensorDescription:
-    """Describe a data-size sensor shown in GiB."""
-    return ImmichHubSensorDescription(
-        key=key,
-        translation_key=key,
-        feature=feature,
-        value=value,
-        part=part,
-        device_class=SensorDeviceClass.DATA_SIZE,
-        native_unit_of_measurement=UnitOfInformation.BYTES,
-        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
-        suggested_display_precision=1,
-        state_class=SensorStateClass.MEASUREMENT,
-    )
-
-
 def _count(
     key: str, value: Callable[[Any], StateType], feature: str, part: str | None = None
 ) -> ImmichHubSensorDescription:
@@ -66,6 +48,19 @@ def _count(
         value=value,
         part=part,
         state_class=SensorStateClass.MEASUREMENT,
+    )
+
+
+def _bytes(
+    key: str, value: Callable[[Any], StateType], feature: str, part: str | None = None
+) -> ImmichHubSensorDescription:
+    """Describe a data-size sensor shown in GiB."""
+    return replace(
+        _count(key, value, feature, part),
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=1,
     )
 
 
