@@ -64,15 +64,19 @@ class RecordingPlayer(MediaPlayerEntity):
         self.async_write_ha_state()
 
 
-@pytest.fixture
-async def player(hass: HomeAssistant) -> RecordingPlayer:
-    """Set up the recording media player."""
+async def _add_player[P: RecordingPlayer](hass: HomeAssistant, entity: P) -> P:
+    """Set up a test media player, with Home Assistant reachable at ha.local."""
     hass.config.internal_url = "http://ha.local:8123"
-    entity = RecordingPlayer()
     setup_test_component_platform(hass, "media_player", [entity])
     assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
     await hass.async_block_till_done()
     return entity
+
+
+@pytest.fixture
+async def player(hass: HomeAssistant) -> RecordingPlayer:
+    """Set up the recording media player."""
+    return await _add_player(hass, RecordingPlayer())
 
 
 def _asset_ids(player: RecordingPlayer, entry: MockConfigEntry) -> list[str]:
@@ -331,21 +335,11 @@ class PickyPlayer(RecordingPlayer):
         await super().async_play_media(media_type, media_id, **kwargs)
 
 
-async def _picky(hass: HomeAssistant, refuse: str) -> PickyPlayer:
-    """Set up a picky player in place of the recording one."""
-    hass.config.internal_url = "http://ha.local:8123"
-    entity = PickyPlayer(refuse)
-    setup_test_component_platform(hass, "media_player", [entity])
-    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
-    await hass.async_block_till_done()
-    return entity
-
-
 async def test_skips_what_the_player_refuses(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
     """A slide the player refuses is skipped; the slideshow goes on with the next."""
-    picky = await _picky(hass, "video/")
+    picky = await _add_player(hass, PickyPlayer("video/"))
     library = immich.library
     album = next(a for a in library.albums.values() if a.name == "Holidays")
     video = next(
@@ -367,7 +361,7 @@ async def test_stops_when_the_player_refuses_everything(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
     """A player that refuses every slide ends the slideshow after three tries, not forever."""
-    picky = await _picky(hass, "")
+    picky = await _add_player(hass, PickyPlayer(""))
     await _play(hass, source="favorites")
     for _ in range(5):
         await _next(hass)
@@ -390,11 +384,7 @@ async def test_goes_on_while_the_player_switches(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
     """The player still showing the previous slide while it loads the next is not a stop."""
-    hass.config.internal_url = "http://ha.local:8123"
-    switching = SwitchingPlayer()
-    setup_test_component_platform(hass, "media_player", [switching])
-    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
-    await hass.async_block_till_done()
+    switching = await _add_player(hass, SwitchingPlayer())
     await _play(hass, source="favorites")
     await _next(hass)
     await _next(hass)
@@ -446,10 +436,7 @@ async def test_player_that_cannot_play_media(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
     """A player that cannot play media is refused by name, before anything is sent."""
-    speaker = SpeakerWithoutMedia()
-    setup_test_component_platform(hass, "media_player", [speaker])
-    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
-    await hass.async_block_till_done()
+    speaker = await _add_player(hass, SpeakerWithoutMedia())
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
             DOMAIN,
