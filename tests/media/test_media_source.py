@@ -14,7 +14,7 @@ from custom_components.immich_hub.media_source import PAGE_SIZE
 from fake_immich import FakeImmich
 from homeassistant.components import media_source
 from homeassistant.components.media_player.errors import BrowseError
-from homeassistant.components.media_source import BrowseMediaSource, Unresolvable
+from homeassistant.components.media_source import BrowseMediaSource, PlayMedia, Unresolvable
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 
@@ -24,6 +24,13 @@ pytestmark = pytest.mark.usefixtures("setup_media_source")
 
 ROOT = "media-source://immich_hub"
 MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+async def resolve(hass: HomeAssistant, entry: MockConfigEntry, asset_id: str) -> PlayMedia:
+    """Resolve one asset of an entry, as a player asks for it."""
+    return await media_source.async_resolve_media(
+        hass, f"{ROOT}/{entry.entry_id}/asset/{asset_id}", None
+    )
 
 
 async def browse(hass: HomeAssistant, identifier: str = "") -> BrowseMediaSource:
@@ -357,9 +364,7 @@ async def test_unloaded_entry(hass: HomeAssistant, loaded_entry: MockConfigEntry
         await browse(hass, f"{loaded_entry.entry_id}/albums")
     assert err.value.translation_key == "entry_not_loaded"
     with pytest.raises(Unresolvable) as unresolvable:
-        await media_source.async_resolve_media(
-            hass, f"{ROOT}/{loaded_entry.entry_id}/asset/{MISSING}", None
-        )
+        await resolve(hass, loaded_entry, MISSING)
     assert unresolvable.value.translation_key == "entry_not_loaded"
 
 
@@ -395,9 +400,7 @@ async def test_resolve_image_to_signed_preview(
     """A photo resolves to a signed URL of its JPEG preview, which plays without a login."""
     asset_id = first_asset(immich, mime="image/png")
 
-    media = await media_source.async_resolve_media(
-        hass, f"{ROOT}/{loaded_entry.entry_id}/asset/{asset_id}", None
-    )
+    media = await resolve(hass, loaded_entry, asset_id)
 
     assert media.mime_type == "image/jpeg"
     assert media.url.startswith(f"/api/immich_hub/{loaded_entry.entry_id}/preview/{asset_id}?")
@@ -419,9 +422,7 @@ async def test_resolve_full_size(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     asset_id = first_asset(immich, mime="image/png")
 
-    media = await media_source.async_resolve_media(
-        hass, f"{ROOT}/{config_entry.entry_id}/asset/{asset_id}", None
-    )
+    media = await resolve(hass, config_entry, asset_id)
 
     assert media.mime_type == "image/png"
     assert media.url.startswith(f"/api/immich_hub/{config_entry.entry_id}/original/{asset_id}?")
@@ -433,9 +434,7 @@ async def test_resolve_video(
     """A video resolves to Immich's playable stream."""
     asset_id = first_asset(immich, kind="VIDEO")
 
-    media = await media_source.async_resolve_media(
-        hass, f"{ROOT}/{loaded_entry.entry_id}/asset/{asset_id}", None
-    )
+    media = await resolve(hass, loaded_entry, asset_id)
 
     assert media.mime_type == "video/mp4"
     assert media.url.startswith(f"/api/immich_hub/{loaded_entry.entry_id}/video/{asset_id}?")
@@ -464,9 +463,7 @@ async def test_resolve_video_as_immich_plays_it(
     asset = immich.library.assets[first_asset(immich, kind="VIDEO")]
     asset.mime, asset.encoded = original, encoded
 
-    media = await media_source.async_resolve_media(
-        hass, f"{ROOT}/{loaded_entry.entry_id}/asset/{asset.id}", None
-    )
+    media = await resolve(hass, loaded_entry, asset.id)
 
     assert media.mime_type == announced
 
@@ -479,9 +476,7 @@ async def test_resolve_video_when_immich_cannot_tell(
     asset.mime, asset.encoded = "video/webm", False
     immich.add_fault("status", path=f"/assets/{asset.id}/video/playback", status=500)
 
-    media = await media_source.async_resolve_media(
-        hass, f"{ROOT}/{loaded_entry.entry_id}/asset/{asset.id}", None
-    )
+    media = await resolve(hass, loaded_entry, asset.id)
 
     assert media.mime_type == "video/mp4"
     assert media.url.startswith(f"/api/immich_hub/{loaded_entry.entry_id}/video/{asset.id}?")
@@ -515,9 +510,7 @@ async def test_resolve_failure(
     immich.add_fault("status", path=f"/assets/{asset_id}", status=503)
 
     with pytest.raises(Unresolvable) as err:
-        await media_source.async_resolve_media(
-            hass, f"{ROOT}/{loaded_entry.entry_id}/asset/{asset_id}", None
-        )
+        await resolve(hass, loaded_entry, asset_id)
 
     assert err.value.translation_key == "resolve_failed"
     assert immich.admin_key not in str(err.value)
@@ -533,9 +526,7 @@ async def test_revoked_key_asks_for_a_new_one(
     with pytest.raises(BrowseError) as browse_err:
         await browse(hass, f"{loaded_entry.entry_id}/albums")
     with pytest.raises(Unresolvable) as resolve_err:
-        await media_source.async_resolve_media(
-            hass, f"{ROOT}/{loaded_entry.entry_id}/asset/{asset_id}", None
-        )
+        await resolve(hass, loaded_entry, asset_id)
     await hass.async_block_till_done()
 
     assert browse_err.value.translation_key == "browse_failed"
