@@ -303,15 +303,18 @@ async def update_queue(ctx: Context) -> web.StreamResponse:
         if ctx.body["isPaused"] and queue.name == "backgroundTask":
             # As Immich's queue service does.
             raise ApiError(400, "The BackgroundTask queue cannot be paused")
-        queue.is_paused = bool(ctx.body["isPaused"])
+        if ctx.body["isPaused"]:
+            queue.pause()
+        else:
+            queue.resume()
     return json_response(_queue(ctx, queue.name))
 
 
 @handles("emptyQueue")
 async def empty_queue(ctx: Context) -> web.StreamResponse:
-    """DELETE /queues/{name}/jobs: drop waiting jobs (and failed ones if asked)."""
+    """DELETE /queues/{name}/jobs: drop the jobs not started yet (and failed ones if asked)."""
     queue = ctx.library.queues[ctx.params["name"]]
-    queue.waiting = queue.delayed = 0
+    queue.drain()
     if isinstance(ctx.body, dict) and ctx.body.get("failed"):
         queue.failed = 0
     return empty_response()
@@ -339,13 +342,13 @@ async def run_queue_command(ctx: Context) -> web.StreamResponse:
     if command == "start":
         if queue.active and not force:
             raise ApiError(400, f"Job is already running: {queue.name}")
-        queue.waiting += 25 if force else 5
+        queue.enqueue(25 if force else 5)
     elif command == "pause":
-        queue.is_paused = True
+        queue.pause()
     elif command == "resume":
-        queue.is_paused = False
+        queue.resume()
     elif command == "empty":
-        queue.waiting = queue.delayed = 0
+        queue.drain()
     elif command == "clear-failed":
         queue.failed = 0
     return json_response(_queue_legacy(ctx, queue.name))
@@ -354,7 +357,7 @@ async def run_queue_command(ctx: Context) -> web.StreamResponse:
 @handles("createJob")
 async def create_job(ctx: Context) -> web.StreamResponse:
     """POST /jobs: queue a manual job."""
-    ctx.library.queues[next(iter(ctx.library.queues))].waiting += 1
+    ctx.library.queues[next(iter(ctx.library.queues))].enqueue()
     return empty_response()
 
 
@@ -829,6 +832,7 @@ async def upload_asset(ctx: Context) -> web.StreamResponse:
     asset.make = asset.model = asset.city = asset.country = None
     asset.latitude = asset.longitude = None
     lib.media.store(asset.payload, upload.data or b"\0")
+    lib.enqueue("metadataExtraction")  # as Immich does for every new asset
     if is_video and "duration" in fields:
         asset.duration_ms = _duration_ms(fields["duration"])
     return json_response({"id": asset.id, "status": "created"}, status=201)

@@ -226,6 +226,34 @@ class Queue:
             "waiting": self.waiting,
         }
 
+    # Immich's queues are BullMQ queues: while one is paused, the jobs not started yet sit in
+    # its "paused" list instead of "waiting", and Immich reports them as `paused`.
+
+    def enqueue(self, jobs: int = 1) -> None:
+        """Add jobs: waiting, or paused while the queue is paused."""
+        if self.is_paused:
+            self.paused_count += jobs
+        else:
+            self.waiting += jobs
+
+    def pause(self) -> None:
+        """Pause the queue: its waiting jobs move to the paused list."""
+        if not self.is_paused:
+            self.is_paused = True
+            self.paused_count += self.waiting
+            self.waiting = 0
+
+    def resume(self) -> None:
+        """Resume the queue: its paused jobs wait again."""
+        if self.is_paused:
+            self.is_paused = False
+            self.waiting += self.paused_count
+            self.paused_count = 0
+
+    def drain(self) -> None:
+        """Drop the jobs not started yet (as Immich's ``empty`` does)."""
+        self.waiting = self.paused_count = self.delayed = 0
+
 
 class MediaCache:
     """Lazily rendered media bytes, keyed by payload name and size."""
@@ -575,6 +603,11 @@ class Library:
         return [a for a in self.assets.values() if a.owner_id == user_id and not a.is_trashed]
 
     # --- queues --------------------------------------------------------------------------------
+
+    def enqueue(self, queue: str, jobs: int = 1) -> None:
+        """Add jobs to a queue, if the emulated server has it."""
+        if (found := self.queues.get(queue)) is not None:
+            found.enqueue(jobs)
 
     def tick(self, steps: int = 1) -> None:
         """Advance every running queue: work gets done, new work arrives, some fails."""

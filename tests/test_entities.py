@@ -134,17 +134,19 @@ async def test_library_sensors_match_server(
 async def test_queue_sensor_matches_server(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
-    """A queue sensor counts active, waiting and delayed jobs; attributes carry every count."""
+    """A queue sensor counts the jobs not yet done; attributes carry every count."""
     await loaded_entry.runtime_data.coordinators.queues.async_refresh()
     await hass.async_block_till_done()
     queue = immich.library.queues["thumbnailGeneration"]
     state = hass.states.get(QUEUE_SENSOR)
-    assert state.state == str(queue.active + queue.waiting + queue.delayed)
+    assert state.state == str(queue.active + queue.waiting + queue.paused_count + queue.delayed)
     assert state.attributes["failed"] == queue.failed
     assert state.attributes["completed"] == queue.completed
     assert state.attributes["paused"] is False
     assert state.attributes["paused_jobs"] == queue.paused_count
-    total = sum(q.active + q.waiting + q.delayed for q in immich.library.queues.values())
+    total = sum(
+        q.active + q.waiting + q.paused_count + q.delayed for q in immich.library.queues.values()
+    )
     assert hass.states.get(f"sensor.{ADMIN}_jobs_pending").state == str(total)
     failed = sum(q.failed for q in immich.library.queues.values())
     assert hass.states.get(f"sensor.{ADMIN}_jobs_failed").state == str(failed)
@@ -178,6 +180,8 @@ async def test_switch_on_legacy_server(hass: HomeAssistant, socket_enabled: None
     """A server older than 2.4 is commanded through the legacy /jobs endpoint."""
     async with FakeImmich(api_version="2.7.3", server_version=(2, 3, 0)) as server:
         await _setup(hass, server, server.admin_key, server.admin_user_id)
+        queue = server.library.queues["thumbnailGeneration"]
+        queue.waiting = 7
         server.clear_requests()
         await hass.services.async_call(
             SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: QUEUE_SWITCH}, blocking=True
@@ -187,6 +191,11 @@ async def test_switch_on_legacy_server(hass: HomeAssistant, socket_enabled: None
         assert [r.path for r in command] == ["/jobs/thumbnailGeneration"]
         assert command[0].json["command"] == "pause"
         assert not [r for r in server.requests if r.path.startswith("/queues")]
+        # The jobs that had not started are Immich's paused jobs now, and still pending.
+        sensor = hass.states.get(QUEUE_SENSOR)
+        assert sensor.attributes["waiting"] == 0
+        assert sensor.attributes["paused_jobs"] == queue.paused_count > 0
+        assert sensor.state == str(queue.active + queue.paused_count + queue.delayed)
         server.assert_no_violations()
 
 

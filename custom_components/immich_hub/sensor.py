@@ -159,7 +159,7 @@ class ImmichHubSensor(ImmichHubEntity[ImmichHubCoordinator[Any]], SensorEntity):
 
 
 class QueueSensor(QueueEntity, SensorEntity):
-    """Jobs not yet done in one queue (active, waiting and delayed)."""
+    """Jobs not yet done in one queue (active, waiting, paused and delayed)."""
 
     _attr_translation_key = "queue"
     _attr_state_class = SensorStateClass.MEASUREMENT

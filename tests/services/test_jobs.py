@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -9,7 +11,7 @@ from fake_immich import FakeImmich
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
-from .conftest import add_entry, call, calls, changes, last
+from .conftest import add_entry, call, calls, changes, last, make_jpeg
 
 
 async def run_job(hass: HomeAssistant, **data: object) -> None:
@@ -33,7 +35,7 @@ async def test_start_queue_with_force(
         "command": "start",
         "force": True,
     }
-    assert queue.waiting == 25
+    assert queue.paused_count == 25
 
 
 async def test_start_idle_queue_by_default(
@@ -52,7 +54,7 @@ async def test_start_idle_queue_by_default(
         "command": "start",
         "force": False,
     }
-    assert queue.waiting == 5
+    assert queue.paused_count == 5  # a paused queue holds new jobs as paused
 
 
 async def test_start_running_queue_fails_with_immich_reason(
@@ -211,3 +213,29 @@ async def test_missing_permission(hass: HomeAssistant, immich: FakeImmich) -> No
     assert err.value.translation_key == "missing_permission"
     assert "queue.update" in str(err.value)
     assert not immich.library.queues["faceDetection"].is_paused
+
+
+async def test_jobs_of_a_paused_queue_are_pending(
+    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """Immich files the jobs a paused queue receives as paused: the sensors still count them."""
+    queue = immich.library.queues["metadataExtraction"]
+    queue.active = queue.waiting = queue.delayed = queue.paused_count = 0
+    await run_job(hass, job="metadata_extraction", command="pause")
+    held = queue.paused_count
+
+    for number in range(3):
+        photo = make_jpeg(allowed_dir / f"garden{number}.jpg", color=(40 * number, 90, 20))
+        await call(hass, "upload", {"file": str(photo)})
+    await admin.runtime_data.coordinators.queues.async_refresh()
+    await hass.async_block_till_done()
+
+    state = hass.states.get("sensor.immich_ada_admin_metadata_extraction_queue")
+    assert state.attributes["paused"] is True
+    assert state.attributes["waiting"] == 0
+    assert state.attributes["paused_jobs"] == held + 3
+    assert state.state == str(queue.active + held + 3 + queue.delayed)
+    pending = sum(
+        q.active + q.waiting + q.paused_count + q.delayed for q in immich.library.queues.values()
+    )
+    assert hass.states.get("sensor.immich_ada_admin_jobs_pending").state == str(pending)

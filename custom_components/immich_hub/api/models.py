@@ -334,9 +334,13 @@ class Queue(ImmichModel):
 
     @property
     def pending(self) -> int:
-        """Return the jobs not finished yet: active, waiting and delayed."""
+        """Return the jobs not finished yet: active, waiting, paused and delayed.
+
+        While a queue is paused, Immich files the jobs that have not started under ``paused``
+        instead of ``waiting``; its web interface counts them too.
+        """
         stats = self.statistics
-        return stats.active + stats.waiting + stats.delayed
+        return stats.active + stats.waiting + stats.paused + stats.delayed
 
 
 class QueueStatusLegacy(ImmichModel):
