@@ -416,8 +416,8 @@ async def create_album(ctx: Context) -> web.StreamResponse:
     body, lib, user = ctx.body, ctx.library, ctx.auth_user
     album = lib.create_album(user.id, body["albumName"], body.get("description", ""))
     for asset_id in body.get("assetIds", []):
-        asset = lib.assets.get(asset_id)
-        if asset is not None and lib.can_read_asset(user.id, asset):
+        # As Immich does, assets the user may not share are left out without a word.
+        if lib.can_share_asset(user.id, lib.assets.get(asset_id)):
             album.asset_ids[asset_id] = None
     for album_user in body.get("albumUsers", []):
         if album_user["userId"] not in lib.users:
@@ -475,12 +475,10 @@ async def add_to_album(ctx: Context) -> web.StreamResponse:
         raise no_access("albumAsset.create")
     results = []
     for asset_id in ctx.body["ids"]:
-        asset = lib.assets.get(asset_id)
         if asset_id in album.asset_ids:
             results.append({"id": asset_id, "success": False, "error": "duplicate"})
-        elif asset is None:
-            results.append({"id": asset_id, "success": False, "error": "not_found"})
-        elif not lib.can_read_asset(user_id, asset):
+        elif not lib.can_share_asset(user_id, lib.assets.get(asset_id)):
+            # Immich says no_permission for an unknown asset, another user's or a locked one.
             results.append({"id": asset_id, "success": False, "error": "no_permission"})
         else:
             album.asset_ids[asset_id] = None
@@ -540,8 +538,10 @@ async def get_asset(ctx: Context) -> web.StreamResponse:
 
 @handles("updateAsset")
 async def update_asset(ctx: Context) -> web.StreamResponse:
-    """PUT /assets/{id}."""
+    """PUT /assets/{id}; a locked asset is out of an API key's reach, as in Immich."""
     asset = owned(ctx, ctx.library.assets, ctx.params["id"], "asset.update")
+    if asset.visibility == "locked":
+        raise no_access("asset.update")
     body = ctx.body
     for field_name, attr in _ASSET_UPDATES:
         if field_name in body:

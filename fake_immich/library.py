@@ -598,6 +598,15 @@ class Library:
             asset.id in a.asset_ids for a in self.albums.values() if user_id in a.shared_with
         )
 
+    @staticmethod
+    def can_share_asset(user_id: str, asset: Asset | None) -> bool:
+        """Tell whether a user may put an asset into an album (Immich's asset.share access).
+
+        Only their own, and not a locked one: Immich lets only a session unlocked with the PIN
+        touch those, which an API key never is (partners are not modelled).
+        """
+        return asset is not None and asset.owner_id == user_id and asset.visibility != "locked"
+
     def owned_assets(self, user_id: str) -> list[Asset]:
         """Return a user's assets, not trashed."""
         return [a for a in self.assets.values() if a.owner_id == user_id and not a.is_trashed]

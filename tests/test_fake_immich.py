@@ -557,7 +557,7 @@ async def test_album_lifecycle(server: FakeImmich, http: aiohttp.ClientSession) 
         None,
         None,
         "no_permission",
-        "not_found",
+        "no_permission",
     ]
     _, results, _ = await call(
         http, server, "DELETE", f"/albums/{album['id']}/assets", json={"ids": [own[0], missing]}

@@ -435,11 +435,29 @@ async def _local_file(hass: HomeAssistant, raw: str) -> _LocalFile:
     )
 
 
+def _refuse_locked_extras(call: ServiceCall, visibility: str | None) -> None:
+    """Refuse what cannot follow an upload into the locked folder.
+
+    Immich lets only a session unlocked with the user's PIN change a locked asset, which an API
+    key never is: a description, a favorite flag or an album would be refused after the upload.
+    """
+    if visibility != AssetVisibility.LOCKED:
+        return
+    given = [
+        field
+        for field in (ATTR_DESCRIPTION, ATTR_FAVORITE, ATTR_ALBUM_ID, ATTR_ALBUM_NAME)
+        if call.data.get(field) is not None
+    ]
+    if given:
+        raise _invalid("locked_upload", fields=", ".join(given))
+
+
 async def _async_upload(call: ServiceCall) -> ServiceResponse:
     """Upload a local file, into an album if asked; report the asset and whether it was new."""
     entry = _get_entry(call)
     album_id, album_name = _album_ref(call, required=False)
     visibility = _choice(call.data.get(ATTR_VISIBILITY), VISIBILITIES, ATTR_VISIBILITY)
+    _refuse_locked_extras(call, visibility)
     favorite: bool | None = call.data.get(ATTR_FAVORITE)
     description: str | None = call.data.get(ATTR_DESCRIPTION)
     local = await _local_file(call.hass, call.data[ATTR_FILE])
@@ -475,11 +493,11 @@ async def _async_upload(call: ServiceCall) -> ServiceResponse:
         if result.is_duplicate:
             updates |= {"is_favorite": favorite, "visibility": visibility}
         if any(value is not None for value in updates.values()):
-            await client.update_asset(result.id, **updates)
+            await _update_uploaded(client, result.id, updates)
+        if album is None and album_name is not None:
+            album = await client.create_album(album_name)
         if album is not None:
             await _add_uploaded(client, album, result.id)
-        elif album_name is not None:
-            album = await client.create_album(album_name, asset_ids=[result.id])
     return {
         "asset_id": result.id,
         "status": str(result.status),
@@ -495,14 +513,31 @@ def _may_add_to(album: Album, user_id: str) -> bool:
     )
 
 
+async def _update_uploaded(client: ImmichClient, asset_id: str, updates: dict[str, Any]) -> None:
+    """Apply the asked-for fields to an uploaded asset."""
+    try:
+        await client.update_asset(asset_id, **updates)
+    except ImmichBadRequestError:
+        # Only a duplicate gets a visibility here, and with locked nothing else (the rest is
+        # refused up front). Immich refuses an API key every change to a locked asset, so a
+        # refusal means that Immich's copy already is locked, as asked.
+        if updates.get("visibility") != AssetVisibility.LOCKED:
+            raise
+
+
 async def _add_uploaded(client: ImmichClient, album: Album, asset_id: str) -> None:
     """Add an uploaded asset to its album; one already in it is fine."""
     try:
-        (result,) = await client.add_assets_to_album(album.id, [asset_id])
+        results = await client.add_assets_to_album(album.id, [asset_id])
     except ImmichBadRequestError as err:
-        raise _failed("album_add_failed", album=album.name, error=err.message) from err
-    if not result.success and result.error != "duplicate":
-        raise _failed("album_add_failed", album=album.name, error=result.error or "unknown")
+        raise _failed(
+            "album_add_failed", asset_id=asset_id, album=album.name, error=err.message
+        ) from err
+    outcome = _outcomes(album, results, "added", "duplicate")
+    if asset_id in outcome["added"] or asset_id in outcome["unchanged"]:
+        return
+    reason = next((failed["reason"] for failed in outcome["failed"]), "unknown")
+    raise _failed("album_add_failed", asset_id=asset_id, album=album.name, error=reason)
 
 
 # ---- jobs ------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ async def test_add_to_album_by_name(
         "album_id": holidays.id,
         "added": [new],
         "unchanged": [present],
-        "failed": [{"asset_id": UNKNOWN, "reason": "not_found"}],
+        "failed": [{"asset_id": UNKNOWN, "reason": "no_permission"}],
     }
     assert changes(immich) == [("PUT", f"/albums/{holidays.id}/assets")]
     assert last(immich, "PUT", f"/albums/{holidays.id}/assets").json == {

@@ -6,18 +6,19 @@ from datetime import UTC, datetime
 import hashlib
 import os
 from pathlib import Path
+from unittest.mock import Mock
 
 from PIL import ExifTags, Image
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockModule,
+    mock_integration,
+    mock_platform,
+)
 
 from fake_immich import FakeImmich
-from homeassistant.components.media_source import (
-    MediaSource,
-    MediaSourceItem,
-    PlayMedia,
-    const as media_const,
-)
+from homeassistant.components.media_source import MediaSource, MediaSourceItem, PlayMedia
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
@@ -220,8 +221,14 @@ async def test_upload_creates_album_by_name(
 
     assert response is not None
     asset_id, album_id = str(response["asset_id"]), str(response["album_id"])
-    assert changes(immich) == [("POST", "/assets"), ("POST", "/albums")]
-    assert last(immich, "POST", "/albums").json == {"albumName": "Doorbell", "assetIds": [asset_id]}
+    # Created empty, then filled the way an existing album is, so that Immich's answer is read.
+    assert changes(immich) == [
+        ("POST", "/assets"),
+        ("POST", "/albums"),
+        ("PUT", f"/albums/{album_id}/assets"),
+    ]
+    assert last(immich, "POST", "/albums").json == {"albumName": "Doorbell"}
+    assert last(immich, "PUT", f"/albums/{album_id}/assets").json == {"ids": [asset_id]}
     album = immich.library.albums[album_id]
     assert album.name == "Doorbell"
     assert list(album.asset_ids) == [asset_id]
@@ -297,6 +304,90 @@ async def test_upload_album_refusal_is_reported(
     assert "was uploaded" in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"description": "Front door"},
+        {"favorite": False},
+        {"album_name": "Doorbell"},
+        {"album_id": "Holidays"},
+    ],
+)
+async def test_upload_locked_with_more_is_refused_first(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    admin: MockConfigEntry,
+    allowed_dir: Path,
+    extra: dict[str, object],
+) -> None:
+    """An API key cannot change a locked asset: what would follow the upload is refused first."""
+    if "album_id" in extra:
+        holidays = immich.library.find_album("Holidays", immich.admin_user_id)
+        assert holidays is not None
+        extra = {"album_id": holidays.id}
+    photo = make_jpeg(allowed_dir / "private.jpg", taken=TAKEN)
+    immich.clear_requests()
+
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "upload", {"file": str(photo), "visibility": "locked", **extra})
+
+    assert err.value.translation_key == "locked_upload"
+    assert err.value.translation_placeholders == {"fields": next(iter(extra))}
+    assert "PIN" in str(err.value)
+    assert immich.requests == []
+
+
+async def test_upload_locked_again_is_a_duplicate(
+    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """A file Immich already holds locked is reported as a duplicate, though it is out of reach."""
+    photo = make_jpeg(allowed_dir / "vault.jpg", taken=TAKEN)
+    first = await call(hass, "upload", {"file": str(photo), "visibility": "locked"})
+    assert first is not None
+    asset = immich.library.assets[str(first["asset_id"])]
+    assert asset.visibility == "locked"
+    immich.clear_requests()
+
+    again = await call(hass, "upload", {"file": str(photo), "visibility": "locked"})
+
+    assert again == {"asset_id": asset.id, "status": "duplicate", "album_id": None}
+    # Immich refuses the key the visibility change: the asset already is where it was asked.
+    assert calls(immich) == [("POST", "/assets/bulk-upload-check"), ("PUT", f"/assets/{asset.id}")]
+    assert asset.visibility == "locked"
+
+
+@pytest.mark.parametrize("album", ["album_name", "album_id"])
+async def test_upload_refused_by_the_album_names_asset_and_reason(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    admin: MockConfigEntry,
+    allowed_dir: Path,
+    album: str,
+) -> None:
+    """When Immich refuses the asset for the album, the action says so, with the asset and why.
+
+    Immich's copy of the file is locked, so the key may not put it into an album.
+    """
+    photo = make_jpeg(allowed_dir / "hidden.jpg", taken=TAKEN)
+    locked = await call(hass, "upload", {"file": str(photo), "visibility": "locked"})
+    assert locked is not None
+    asset_id = str(locked["asset_id"])
+    holidays = immich.library.find_album("Holidays", immich.admin_user_id)
+    assert holidays is not None
+    target = {"album_name": "Doorbell"} if album == "album_name" else {"album_id": holidays.id}
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "upload", {"file": str(photo), **target})
+
+    assert err.value.translation_key == "album_add_failed"
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["asset_id"] == asset_id
+    assert err.value.translation_placeholders["error"] == "no_permission"
+    assert f"was uploaded (asset {asset_id})" in str(err.value)
+    kept_out = immich.library.find_album("Doorbell", immich.admin_user_id) or holidays
+    assert asset_id not in kept_out.asset_ids
+
+
 async def test_upload_description_needs_asset_update(
     hass: HomeAssistant, immich: FakeImmich, allowed_dir: Path
 ) -> None:
@@ -346,7 +437,15 @@ async def test_upload_refuses_remote_media(
 ) -> None:
     """Media that is not a local file, or does not resolve, is refused before any request."""
     assert await async_setup_component(hass, "media_source", {})
-    hass.data[media_const.MEDIA_SOURCE_DATA]["remote"] = _RemoteSource("remote")
+    # An integration with a media_source platform, as Home Assistant finds media sources.
+    mock_integration(hass, MockModule("remote"))
+
+    async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
+        return _RemoteSource("remote")
+
+    mock_platform(hass, "remote.media_source", Mock(async_get_media_source=async_get_media_source))
+    assert await async_setup_component(hass, "remote", {})
+    await hass.async_block_till_done()
     immich.clear_requests()
 
     with pytest.raises(ServiceValidationError) as err:
