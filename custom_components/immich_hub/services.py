@@ -197,6 +197,8 @@ ASSET_UPDATE = "asset.update"
 """The permission a description, favorite or visibility given to ``upload`` needs."""
 ASSET_DELETE = "asset.delete"
 """The permission ``upload`` needs to bring a file back from Immich's trash."""
+ALBUM_ASSET_CREATE = "albumAsset.create"
+"""The permission ``create_album`` needs to put assets into the new album."""
 
 # ---- input -----------------------------------------------------------------------------------
 
@@ -570,16 +572,33 @@ async def _async_run_job(call: ServiceCall) -> None:
 
 
 async def _async_create_album(call: ServiceCall) -> ServiceResponse:
-    """Create an album, optionally with assets."""
+    """Create an album, optionally with assets; report the outcome per asset."""
     entry = _get_entry(call)
     name = _name(call.data[ATTR_NAME])
     assert name is not None
     asset_ids = _uuids(call.data[ATTR_ASSET_IDS], ATTR_ASSET_IDS)
+    data = entry.runtime_data
+    if asset_ids and not data.api_key.has(ALBUM_ASSET_CREATE):
+        raise _failed("missing_permission", permission=ALBUM_ASSET_CREATE)
     with _immich_errors(call.hass, entry):
-        album = await entry.runtime_data.client.create_album(
-            name, description=call.data.get(ATTR_DESCRIPTION), asset_ids=asset_ids
-        )
-    return _album_response(album)
+        # Created empty and then filled, as add_to_album does: only that answer tells, asset
+        # by asset, what Immich refused and why (creating with assets leaves them out silently).
+        album = await data.client.create_album(name, description=call.data.get(ATTR_DESCRIPTION))
+        results: list[BulkIdResult] = []
+        if asset_ids:
+            try:
+                results = await data.client.add_assets_to_album(album.id, asset_ids)
+            except ImmichAuthError:
+                raise
+            except ImmichError as err:
+                raise _failed(
+                    "album_created_without_assets",
+                    album=album.name,
+                    album_id=album.id,
+                    error=str(err),
+                ) from err
+    outcome = _outcomes(album, results, "added", "duplicate")
+    return {**_album_response(album), "asset_count": len(outcome["added"]), **outcome}
 
 
 async def _async_change_album_assets(

@@ -34,7 +34,7 @@ def outside(immich: FakeImmich, target: Album, n: int) -> list[str]:
 async def test_create_album(
     hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry
 ) -> None:
-    """An album is created with its description and assets; the response describes it."""
+    """An album is created with its description, then filled; the response describes both."""
     assets = outside(immich, album(immich, "Empty album"), 2)
     immich.clear_requests()
 
@@ -44,21 +44,85 @@ async def test_create_album(
         {"name": "Doorbell", "description": "Visitors", "asset_ids": [a.upper() for a in assets]},
     )
 
-    assert calls(immich) == [("POST", "/albums")]
+    assert response is not None
+    created = immich.library.albums[str(response["album_id"])]
+    assert calls(immich) == [("POST", "/albums"), ("PUT", f"/albums/{created.id}/assets")]
     assert last(immich, "POST", "/albums").json == {
         "albumName": "Doorbell",
         "description": "Visitors",
-        "assetIds": assets,
     }
-    assert response is not None
-    created = immich.library.albums[str(response["album_id"])]
+    assert last(immich, "PUT", f"/albums/{created.id}/assets").json == {"ids": assets}
     assert response == {
         "album_id": created.id,
         "name": "Doorbell",
         "description": "Visitors",
         "asset_count": 2,
+        "added": assets,
+        "unchanged": [],
+        "failed": [],
     }
     assert list(created.asset_ids) == assets
+
+
+async def test_create_album_reports_refused_assets(
+    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry
+) -> None:
+    """Assets Immich will not put into the album are reported one by one, with its reason."""
+    own, locked = outside(immich, album(immich, "Empty album"), 2)
+    immich.library.assets[locked].visibility = "locked"
+    foreign = next(a.id for a in immich.library.assets.values() if a.owner_id != admin.unique_id)
+
+    response = await call(
+        hass, "create_album", {"name": "Mixed", "asset_ids": [own, locked, foreign, UNKNOWN]}
+    )
+
+    assert response is not None
+    assert response["asset_count"] == 1
+    assert response["added"] == [own]
+    assert response["unchanged"] == []
+    assert response["failed"] == [
+        {"asset_id": asset_id, "reason": "no_permission"} for asset_id in (locked, foreign, UNKNOWN)
+    ]
+    assert list(immich.library.albums[str(response["album_id"])].asset_ids) == [own]
+
+
+async def test_create_album_with_assets_needs_album_asset_create(
+    hass: HomeAssistant, immich: FakeImmich
+) -> None:
+    """Without albumAsset.create only an empty album can be made; with assets nothing is sent."""
+    key = immich.add_key("admin", ["user.read", "album.read", "album.create"])
+    await add_entry(hass, immich, key, immich.admin_user_id)
+    asset = outside(immich, album(immich, "Empty album"), 1)
+    immich.clear_requests()
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "create_album", {"name": "Refused", "asset_ids": asset})
+
+    assert err.value.translation_key == "missing_permission"
+    assert err.value.translation_placeholders == {"permission": "albumAsset.create"}
+    assert changes(immich) == []
+    empty = await call(hass, "create_album", {"name": "Empty"})
+    assert empty is not None
+    assert (empty["asset_count"], empty["added"], empty["failed"]) == (0, [], [])
+
+
+async def test_create_album_says_when_the_assets_are_not_added(
+    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry
+) -> None:
+    """When Immich fails to fill the new album, the error names the album that was created."""
+    immich.add_fault("status", path=r"^/albums/[^/]+/assets$", method="PUT", status=500)
+    asset = outside(immich, album(immich, "Empty album"), 1)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "create_album", {"name": "Half", "asset_ids": asset})
+
+    created = immich.library.find_album("Half", immich.admin_user_id)
+    assert created is not None
+    assert err.value.translation_key == "album_created_without_assets"
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["album_id"] == created.id
+    assert "was created" in str(err.value)
+    assert not created.asset_ids
 
 
 async def test_create_album_bad_input(
