@@ -114,8 +114,14 @@ class Dto:
         with_people: bool = False,
         with_tags: bool = False,
         with_owner: bool = False,
+        with_stack: bool = False,
     ) -> dict[str, Any]:
-        """Build an AssetResponseDto."""
+        """Build an AssetResponseDto.
+
+        As Immich's mapAsset: ``people`` is always there (empty unless faces were loaded, which
+        ``with_people`` means), as is the deprecated ``resized``; 2.x adds ``unassignedFaces``
+        when faces were loaded; ``stack`` (null: no stack) only for ``GET /assets/{id}``.
+        """
         lib = self.library
         dto: dict[str, Any] = {
             "checksum": lib.checksum(asset),
@@ -138,6 +144,7 @@ class Dto:
             "originalMimeType": asset.mime,
             "originalPath": f"/data/library/{asset.owner_id}/{asset.file_name}",
             "ownerId": asset.owner_id,
+            "resized": True,
             "thumbhash": THUMBHASH,
             "type": asset.type,
             "updatedAt": iso(asset.modified_at),
@@ -152,15 +159,15 @@ class Dto:
             dto["deviceId"] = "WEB"
         if with_exif:
             dto["exifInfo"] = self.exif(asset)
-        if with_people:
-            people = [lib.people[p] for p in asset.person_ids if p in lib.people]
-            if self.v3:
-                dto["people"] = [self.person(p) for p in people]
-            else:
-                dto["people"] = [
-                    {**self.person(p), "faces": [self._face(asset, p)]} for p in people
-                ]
+        people = [lib.people[p] for p in asset.person_ids if p in lib.people] if with_people else []
+        if self.v3:
+            dto["people"] = [self.person(p) for p in people]
+        else:
+            dto["people"] = [{**self.person(p), "faces": [self._face(asset, p)]} for p in people]
+            if with_people:
                 dto["unassignedFaces"] = []
+        if with_stack:
+            dto["stack"] = None
         if with_tags:
             dto["tags"] = [self.tag(lib.tags[t]) for t in asset.tag_ids if t in lib.tags]
         if with_owner and asset.owner_id in lib.users:
@@ -183,8 +190,14 @@ class Dto:
 
     # --- albums --------------------------------------------------------------------------------
 
-    def album(self, album: Album, *, with_assets: bool = False) -> dict[str, Any]:
-        """Build an AlbumResponseDto (2.x carries owner and maybe assets, 3.x does not)."""
+    def album(
+        self, album: Album, *, with_assets: bool = False, listed: bool = True
+    ) -> dict[str, Any]:
+        """Build an AlbumResponseDto (2.x carries owner and maybe assets, 3.x does not).
+
+        ``listed``: as ``GET /albums`` and ``GET /albums/{id}`` send it, with the timestamp of
+        the last changed asset; an album just created or changed comes without.
+        """
         lib = self.library
         owner = lib.users[album.owner_id]
         assets = [lib.assets[a] for a in album.asset_ids if a in lib.assets]
@@ -212,23 +225,16 @@ class Dto:
         if taken:
             dto["startDate"] = iso(min(taken))
             dto["endDate"] = iso(max(taken))
-            dto["lastModifiedAssetTimestamp"] = iso(max(a.modified_at for a in assets))
+            if listed:
+                dto["lastModifiedAssetTimestamp"] = iso(max(a.modified_at for a in assets))
         if self.v3:
             dto["albumUsers"] = [{"role": "owner", "user": self.user(owner)}, *album_users]
         else:
             dto["albumUsers"] = album_users
             dto["owner"] = self.user(owner)
             dto["ownerId"] = owner.id
-            # Immich 2.x embeds each asset with its people and the deprecated `resized` flag
-            # (core immich's aioimmich requires both).
-            dto["assets"] = (
-                [
-                    {**self.asset(a, with_exif=True, with_people=True), "resized": True}
-                    for a in assets
-                ]
-                if with_assets
-                else []
-            )
+            # Immich 2.x embeds each asset with its EXIF data (faces are not loaded).
+            dto["assets"] = [self.asset(a, with_exif=True) for a in assets] if with_assets else []
         return dto
 
     # --- memories, people, tags ----------------------------------------------------------------

@@ -424,7 +424,7 @@ async def create_album(ctx: Context) -> web.StreamResponse:
             raise ApiError(400, "User not found")
         album.shared_with[album_user["userId"]] = album_user.get("role", "editor")
     album.thumbnail_id = next(iter(album.asset_ids), None)
-    return json_response(dto(ctx).album(album, with_assets=True), status=201)
+    return json_response(dto(ctx).album(album, with_assets=True, listed=False), status=201)
 
 
 @handles("getAlbumInfo")
@@ -432,7 +432,21 @@ async def get_album(ctx: Context) -> web.StreamResponse:
     """GET /albums/{id} (2.x lists the assets unless `withoutAssets=true`)."""
     album = readable_album(ctx, ctx.params["id"])
     with_assets = not ctx.query.get("withoutAssets", False)
-    return json_response(dto(ctx).album(album, with_assets=with_assets))
+    body = dto(ctx).album(album, with_assets=with_assets)
+    if album.shared_with:
+        body["contributorCounts"] = _contributor_counts(ctx.library, album)
+    return json_response(body)
+
+
+def _contributor_counts(lib: Library, album: Album) -> list[dict[str, Any]]:
+    """Count a shared album's assets by the user who owns them, most first."""
+    counts: dict[str, int] = {}
+    for asset_id in album.asset_ids:
+        asset = lib.assets.get(asset_id)
+        if asset is not None and not asset.is_trashed:
+            counts[asset.owner_id] = counts.get(asset.owner_id, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return [{"assetCount": count, "userId": user_id} for user_id, count in ranked]
 
 
 @handles("updateAlbumInfo")
@@ -453,7 +467,7 @@ async def update_album(ctx: Context) -> web.StreamResponse:
     if "order" in body:
         album.order = body["order"]
     album.updated_at = ctx.library.now()
-    return json_response(dto(ctx).album(album))
+    return json_response(dto(ctx).album(album, listed=False))
 
 
 @handles("deleteAlbum")
