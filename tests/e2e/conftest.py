@@ -1,0 +1,340 @@
+"""End-to-end tests: the integration in a real Home Assistant against a real Immich server.
+
+scripts/e2e starts each Immich version of ``../shared/real-immich`` and runs this directory once
+per version, with the server named by the environment (the kit's own output, plus
+IMMICH_E2E_VERSION). Every expectation is read from Immich's own API (``immich_api.py``), never
+written by hand. Everything a test creates in Immich is removed after it, so the suite can run
+again against the same server; the session fails if anything was left behind, if a log line of
+the run holds an API key, or if one holds a traceback.
+
+The directory is collected only when named on the command line (``pytest tests/e2e``), so the
+unit run leaves it out; named without a server in the environment, the run stops at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
+from datetime import timedelta
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+import pytest_socket
+
+from custom_components.immich_hub.const import DOMAIN
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant, State
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+from tests.conftest import _Everything
+from tests.media.conftest import setup_media_source  # noqa: F401
+from tests.services.conftest import allowed_dir  # noqa: F401
+from tests.test_config_flow import _submit
+
+from .immich_api import PREFIX, SECRETS, ImmichApi, Server, album_owner
+
+HERE = Path(__file__).resolve().parent
+ENVIRONMENT = {
+    "IMMICH_E2E_VERSION": "version",
+    "IMMICH_URL": "url",
+    "IMMICH_API_KEY": "admin_key",
+    "IMMICH_USER_API_KEY": "user_key",
+    "IMMICH_ADMIN_EMAIL": "admin_email",
+    "IMMICH_ADMIN_PASSWORD": "admin_password",
+    "IMMICH_USER_EMAIL": "user_email",
+    "IMMICH_USER_PASSWORD": "user_password",
+}
+"""The environment scripts/e2e sets, and the Server field each variable fills."""
+TRACEBACK = "Traceback (most recent call last)"
+
+
+# ---- collection --------------------------------------------------------------------------------
+
+
+def _named(config: pytest.Config) -> bool:
+    """Tell whether the command line names this directory or something in it."""
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == HERE or HERE in path.parents:
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop the run at once when the end-to-end tests are asked for without a server."""
+    missing = [name for name in ENVIRONMENT if not os.environ.get(name)]
+    if _named(config) and missing:
+        raise pytest.UsageError(
+            "tests/e2e runs against a real Immich server and needs "
+            f"{', '.join(missing)} in the environment. Run scripts/e2e, which starts each "
+            "version of ../shared/real-immich and runs these tests against it."
+        )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave the end-to-end tests out of a run that does not name them (the unit run)."""
+    return None if _named(config) else True
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Name the Immich server under test."""
+    if not _named(config):
+        return None
+    return f"Immich {os.environ['IMMICH_E2E_VERSION']} at {os.environ['IMMICH_URL']}"
+
+
+# ---- the session: the server, its leftovers, the log -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def server() -> Server:
+    """Return the real server the environment names."""
+    server = Server(**{field: os.environ[name] for name, field in ENVIRONMENT.items()})
+    SECRETS.update((server.admin_key, server.user_key))
+    return server
+
+
+def _run(work: Callable[[], Awaitable[Any]]) -> Any:
+    """Run a coroutine on a loop of its own, away from the tests' loops (session set-up).
+
+    Sockets are allowed meanwhile (to loopback, as in each test), then blocked again.
+    """
+    pytest_socket.enable_socket()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, work()).result()
+    finally:
+        pytest_socket.disable_socket(allow_unix_socket=True)
+
+
+async def _leftovers(server: Server, *, remove: bool) -> list[str]:
+    """Return (and remove) what a run left in Immich: e2e albums, assets and keys, paused queues."""
+    found: list[str] = []
+    async with aiohttp.ClientSession() as session:
+        admin = ImmichApi(session, server.url, server.admin_key)
+        found_version = ".".join(map(str, await admin.version()))
+        assert found_version == server.version.removeprefix("v"), (
+            f"IMMICH_E2E_VERSION is {server.version} but {server.url} runs Immich {found_version}"
+        )
+        for api in (admin, admin.with_key(server.user_key)):
+            me = (await api.me())["id"]
+            for album in await api.albums():
+                if album["albumName"].startswith(PREFIX) and album_owner(album) == me:
+                    found.append(f"album {album['albumName']!r}")
+                    if remove:
+                        await api.request("DELETE", f"/albums/{album['id']}", ok=(200, 204, 400))
+            assets = await api.search(originalFileName=PREFIX, withDeleted=True)
+            found += [f"asset {asset['originalFileName']!r}" for asset in assets]
+            if remove and assets:
+                await api.delete("/assets", {"ids": [a["id"] for a in assets], "force": True})
+            for key in await api.get("/api-keys"):
+                if key["name"].startswith(PREFIX):
+                    found.append(f"API key {key['name']!r}")
+                    if remove:
+                        await api.delete(f"/api-keys/{key['id']}")
+        for name, queue in (await admin.queues()).items():
+            if queue["isPaused"]:
+                found.append(f"paused queue {name}")
+                if remove:
+                    await admin.put(f"/queues/{name}", {"isPaused": False})
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind(server: Server) -> Generator[None]:
+    """Start from a server without leftovers of an interrupted run; fail if this run leaves any."""
+    _run(lambda: _leftovers(server, remove=True))
+    yield
+    left = _run(lambda: _leftovers(server, remove=True))
+    assert not left, f"The tests left this behind in Immich (now removed): {left}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def log_is_clean() -> Generator[None]:
+    """Fail the session if a log line of it holds a traceback or an API key of the real server."""
+    handler = _Everything()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield
+    root.removeHandler(handler)
+    tracebacks = [line for line in handler.lines if TRACEBACK in line]
+    leaks = [line for line in handler.lines if any(key in line for key in SECRETS)]
+
+    def masked(lines: list[str]) -> list[str]:
+        for key in SECRETS:
+            lines = [line.replace(key, "<API key>") for line in lines]
+        return lines[:3]
+
+    assert not leaks, f"API keys in the log: {masked(leaks)}"
+    assert not tracebacks, f"Tracebacks in the log: {masked(tracebacks)}"
+
+
+# ---- each test: Immich's API, clean-up, Home Assistant -----------------------------------------
+
+
+@pytest.fixture
+async def http(socket_enabled: None) -> AsyncGenerator[aiohttp.ClientSession]:
+    """Return an aiohttp session for talking to Immich directly."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def admin_api(server: Server, http: aiohttp.ClientSession) -> ImmichApi:
+    """Return Immich's API with the admin's key."""
+    return ImmichApi(http, server.url, server.admin_key)
+
+
+@pytest.fixture
+def user_api(server: Server, http: aiohttp.ClientSession) -> ImmichApi:
+    """Return Immich's API with the normal user's key."""
+    return ImmichApi(http, server.url, server.user_key)
+
+
+class Cleanup:
+    """Removes what a test created in Immich, newest first, after the test."""
+
+    def __init__(self, stack: AsyncExitStack, admin: ImmichApi) -> None:
+        self._stack = stack
+        self._admin = admin
+
+    def album(self, api: ImmichApi, album_id: str) -> None:
+        """Delete an album (unless the test did)."""
+        self._stack.push_async_callback(
+            api.request, "DELETE", f"/albums/{album_id}", ok=(200, 204, 400, 404)
+        )
+
+    def asset(self, api: ImmichApi, asset_id: str) -> None:
+        """Delete an asset for good (not into the trash)."""
+        self._stack.push_async_callback(api.delete, "/assets", {"ids": [asset_id], "force": True})
+
+    def key(self, api: ImmichApi, key_id: str) -> None:
+        """Delete an API key (unless the test did)."""
+        self._stack.push_async_callback(
+            api.request, "DELETE", f"/api-keys/{key_id}", ok=(200, 204, 400, 404)
+        )
+
+    def memory(self, api: ImmichApi, memory_id: str) -> None:
+        """Delete a memory."""
+        self._stack.push_async_callback(api.delete, f"/memories/{memory_id}")
+
+    def resume(self, queue: str) -> None:
+        """Resume a queue (Immich's camelCase name) the test paused."""
+        self._stack.push_async_callback(self._admin.put, f"/queues/{queue}", {"isPaused": False})
+
+
+@pytest.fixture
+async def cleanup(admin_api: ImmichApi) -> AsyncGenerator[Cleanup]:
+    """Return the test's clean-up list, worked off after the test."""
+    async with AsyncExitStack() as stack:
+        yield Cleanup(stack, admin_api)
+
+
+@pytest.fixture(autouse=True)
+async def home_beside_immich(hass: HomeAssistant, socket_enabled: None) -> None:
+    """Let Home Assistant reach Immich (on loopback only) and share its time zone.
+
+    The kit runs Immich in UTC; at home both run in the same zone, so they agree on "today".
+    """
+    await hass.config.async_set_time_zone("UTC")
+
+
+async def add_entry(hass: HomeAssistant, server: Server, key: str) -> ConfigEntry[Any]:
+    """Add an entry for a key through the config flow, as a user does, and return it loaded."""
+    result = await _submit(hass, server.url, key)
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done()
+    entry: ConfigEntry[Any] = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+@pytest.fixture
+async def admin_entry(hass: HomeAssistant, server: Server) -> ConfigEntry[Any]:
+    """Return a loaded entry for the admin's key."""
+    return await add_entry(hass, server, server.admin_key)
+
+
+@pytest.fixture
+async def user_entry(hass: HomeAssistant, server: Server) -> ConfigEntry[Any]:
+    """Return a loaded entry for the normal user's key."""
+    return await add_entry(hass, server, server.user_key)
+
+
+async def poll(hass: HomeAssistant) -> None:
+    """Let an hour pass, so that every poll and rotation of every entry runs once."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def agreed[T](hass: HomeAssistant, read: Callable[[], Awaitable[T]], attempts: int = 10) -> T:
+    """Poll Home Assistant between two identical answers of Immich, and return that answer.
+
+    Immich's figures may change meanwhile (disk use, jobs); when the answers before and after
+    the poll are the same, Home Assistant must show exactly that.
+    """
+    for _ in range(attempts):
+        before = await read()
+        await poll(hass)
+        if (after := await read()) == before:
+            return after
+    raise AssertionError(f"Immich's answer kept changing while Home Assistant polled: {after}")
+
+
+def entity_id(hass: HomeAssistant, entry: ConfigEntry[Any], platform: str, key: str) -> str | None:
+    """Return the entity id of one of an entry's entities, by its key."""
+    return er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{entry.unique_id}_{key}")
+
+
+def state(hass: HomeAssistant, entry: ConfigEntry[Any], platform: str, key: str) -> State:
+    """Return the state of one of an entry's entities, by its key."""
+    found = entity_id(hass, entry, platform, key)
+    assert found is not None, f"{entry.title} has no {platform} {key}"
+    current = hass.states.get(found)
+    assert current is not None, f"{found} has no state (disabled?)"
+    return current
+
+
+@pytest.fixture
+async def todays_memory(admin_api: ImmichApi, cleanup: Cleanup) -> dict[str, Any]:
+    """Create an "on this day" memory of the admin's oldest photo, shown today (UTC).
+
+    It is made as Immich's memory job makes them, so a test does not depend on the day the kit
+    seeded its own.
+    """
+    photo = min(await admin_api.search(type="IMAGE"), key=lambda asset: asset["fileCreatedAt"])
+    today = dt_util.utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    taken = dt_util.parse_datetime(photo["fileCreatedAt"])
+    assert taken is not None
+    memory: dict[str, Any] = await admin_api.post(
+        "/memories",
+        {
+            "type": "on_this_day",
+            "data": {"year": taken.year},
+            "memoryAt": taken.isoformat(),
+            "showAt": today.isoformat(),
+            "hideAt": (today + timedelta(days=1)).isoformat(),
+            "assetIds": [photo["id"]],
+        },
+    )
+    cleanup.memory(admin_api, memory["id"])
+    return memory
+
+
+async def memories_shown_now(api: ImmichApi) -> list[dict[str, Any]]:
+    """Return the memories Immich shows at this moment."""
+    now = dt_util.utcnow()
+    return [
+        memory
+        for memory in await api.get("/memories")
+        if (not memory.get("showAt") or dt_util.parse_datetime(memory["showAt"]) <= now)
+        and (not memory.get("hideAt") or now < dt_util.parse_datetime(memory["hideAt"]))
+    ]
