@@ -18,6 +18,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from functools import partial
 import logging
 import os
 from pathlib import Path
@@ -99,6 +100,7 @@ def server() -> Server:
     """Return the real server the environment names."""
     server = Server(**{field: os.environ[name] for name, field in ENVIRONMENT.items()})
     SECRETS.update((server.admin_key, server.user_key))
+    _run(lambda: _check_version(server))
     return server
 
 
@@ -115,45 +117,91 @@ def _run(work: Callable[[], Awaitable[Any]]) -> Any:
         pytest_socket.disable_socket(allow_unix_socket=True)
 
 
-async def _leftovers(server: Server, *, remove: bool) -> list[str]:
-    """Return (and remove) what a run left in Immich: e2e albums, assets and keys, paused queues."""
-    found: list[str] = []
+async def _check_version(server: Server) -> None:
+    """Make sure the server runs the version the environment says."""
+    async with aiohttp.ClientSession() as session:
+        found = ".".join(map(str, await ImmichApi(session, server.url, server.admin_key).version()))
+    assert found == server.version.removeprefix("v"), (
+        f"IMMICH_E2E_VERSION is {server.version} but {server.url} runs Immich {found}"
+    )
+
+
+def _for_good(asset_id: str) -> dict[str, Any]:
+    """Return the body of a request that deletes an asset without keeping it in the trash."""
+    return {"ids": [asset_id], "force": True}
+
+
+type Leftover = tuple[str, Callable[[], Awaitable[Any]]]
+"""What a run left in Immich, and how to remove it."""
+
+
+async def _users_leftovers(api: ImmichApi, admin: ImmichApi) -> list[Leftover]:
+    """Return the albums, assets, tags and API keys of the tests that a user still has."""
+    me = (await api.me())["id"]
+    albums = [a for a in await api.albums() if album_owner(a) == me]
+    assets = await api.search(originalFileName=PREFIX, withDeleted=True)
+    return [
+        *(
+            (f"album {a['albumName']!r}", partial(api.delete, f"/albums/{a['id']}"))
+            for a in albums
+            if a["albumName"].startswith(PREFIX)
+        ),
+        *(
+            (
+                f"asset {a['originalFileName']!r}",
+                partial(api.delete, "/assets", {"ids": [a["id"]], "force": True}),
+            )
+            for a in assets
+        ),
+        *(
+            (f"tag {t['name']!r}", partial(_remove_tag, api, admin, t["id"]))
+            for t in await api.get("/tags")
+            if t["name"].startswith(PREFIX)
+        ),
+        *(
+            (f"API key {k['name']!r}", partial(api.delete, f"/api-keys/{k['id']}"))
+            for k in await api.get("/api-keys")
+            if k["name"].startswith(PREFIX)
+        ),
+    ]
+
+
+async def _leftovers(server: Server) -> list[str]:
+    """Remove what a run left in Immich (e2e albums, assets, tags, keys, paused queues); name it."""
     async with aiohttp.ClientSession() as session:
         admin = ImmichApi(session, server.url, server.admin_key)
-        found_version = ".".join(map(str, await admin.version()))
-        assert found_version == server.version.removeprefix("v"), (
-            f"IMMICH_E2E_VERSION is {server.version} but {server.url} runs Immich {found_version}"
-        )
-        for api in (admin, admin.with_key(server.user_key)):
-            me = (await api.me())["id"]
-            for album in await api.albums():
-                if album["albumName"].startswith(PREFIX) and album_owner(album) == me:
-                    found.append(f"album {album['albumName']!r}")
-                    if remove:
-                        await api.request("DELETE", f"/albums/{album['id']}", ok=(200, 204, 400))
-            assets = await api.search(originalFileName=PREFIX, withDeleted=True)
-            found += [f"asset {asset['originalFileName']!r}" for asset in assets]
-            if remove and assets:
-                await api.delete("/assets", {"ids": [a["id"] for a in assets], "force": True})
-            for key in await api.get("/api-keys"):
-                if key["name"].startswith(PREFIX):
-                    found.append(f"API key {key['name']!r}")
-                    if remove:
-                        await api.delete(f"/api-keys/{key['id']}")
-        for name, queue in (await admin.queues()).items():
-            if queue["isPaused"]:
-                found.append(f"paused queue {name}")
-                if remove:
-                    await admin.put(f"/queues/{name}", {"isPaused": False})
-    return found
+        found = [
+            *await _users_leftovers(admin, admin),
+            *await _users_leftovers(admin.with_key(server.user_key), admin),
+            *(
+                (f"paused queue {name}", partial(admin.put, f"/queues/{name}", {"isPaused": False}))
+                for name, queue in (await admin.queues()).items()
+                if queue["isPaused"]
+            ),
+        ]
+        for _, remove in found:
+            await remove()
+    return [what for what, _ in found]
+
+
+async def _remove_tag(api: ImmichApi, admin: ImmichApi, tag_id: str) -> None:
+    """Take a tag off its assets, then delete it.
+
+    Immich writes an asset's tags into its sidecar file and reads them back from there: a tag
+    deleted while still on an asset comes back.
+    """
+    if tagged := [asset["id"] for asset in await api.search(tagIds=[tag_id])]:
+        await api.request("DELETE", f"/tags/{tag_id}/assets", {"ids": tagged})
+        await admin.wait_for_jobs()
+    await api.delete(f"/tags/{tag_id}")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def nothing_left_behind(server: Server) -> Generator[None]:
     """Start from a server without leftovers of an interrupted run; fail if this run leaves any."""
-    _run(lambda: _leftovers(server, remove=True))
+    _run(lambda: _leftovers(server))
     yield
-    left = _run(lambda: _leftovers(server, remove=True))
+    left = _run(lambda: _leftovers(server))
     assert not left, f"The tests left this behind in Immich (now removed): {left}"
 
 
@@ -214,7 +262,7 @@ class Cleanup:
 
     def asset(self, api: ImmichApi, asset_id: str) -> None:
         """Delete an asset for good (not into the trash)."""
-        self._stack.push_async_callback(api.delete, "/assets", {"ids": [asset_id], "force": True})
+        self._stack.push_async_callback(api.delete, "/assets", _for_good(asset_id))
 
     def key(self, api: ImmichApi, key_id: str) -> None:
         """Delete an API key (unless the test did)."""
@@ -225,6 +273,10 @@ class Cleanup:
     def memory(self, api: ImmichApi, memory_id: str) -> None:
         """Delete a memory."""
         self._stack.push_async_callback(api.delete, f"/memories/{memory_id}")
+
+    def tag(self, api: ImmichApi, tag_id: str) -> None:
+        """Take a tag off its assets and delete it."""
+        self._stack.push_async_callback(_remove_tag, api, self._admin, tag_id)
 
     def resume(self, queue: str) -> None:
         """Resume a queue (Immich's camelCase name) the test paused."""

@@ -168,8 +168,14 @@ class ImmichApi:
         return list({album["id"]: album for album in both}.values())
 
     async def album_assets(self, album_id: str) -> list[str]:
-        """Return the ids of an album's assets."""
-        return [asset["id"] for asset in await self.search(albumIds=[album_id])]
+        """Return the ids of an album's assets.
+
+        Immich 2.x lists them in the album itself (a search with the key of a user the album is
+        shared with finds none); 3.x no longer does, and its search finds them.
+        """
+        album = await self.get(f"/albums/{album_id}")
+        assets = album["assets"] if "assets" in album else await self.search(albumIds=[album_id])
+        return [asset["id"] for asset in assets]
 
     async def create_key(self, permissions: list[str]) -> tuple[str, str]:
         """Create an API key of the key's user; return its id and secret."""
