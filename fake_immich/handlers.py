@@ -340,8 +340,9 @@ async def run_queue_command(ctx: Context) -> web.StreamResponse:
     command = ctx.body["command"]
     force = bool(ctx.body.get("force"))
     if command == "start":
-        if queue.active and not force:
-            raise ApiError(400, f"Job is already running: {queue.name}")
+        if queue.active:
+            # As Immich's queue service does, whether forced or not.
+            raise ApiError(400, "Job is already running")
         queue.enqueue(25 if force else 5)
     elif command == "pause":
         queue.pause()

@@ -140,6 +140,9 @@ async def test_posts_validate(server: FakeImmich, http: aiohttp.ClientSession) -
         ("DELETE", "/queues/faceDetection/jobs", {"failed": True}, 204),
         ("POST", "/jobs", {"name": "memory-create"}, 204),
     ]
+    idle = server.library.queues["thumbnailGeneration"]
+    idle.active = idle.waiting = 0
+    idle.is_paused = True  # held still: Immich refuses to start a queue with active jobs
     for method, path, body, expected in requests:
         status, answer, _ = await call(http, server, method, path, json=body)
         assert status == expected, (path, answer)
@@ -658,14 +661,21 @@ async def test_memories_today(server: FakeImmich, http: aiohttp.ClientSession) -
 
 
 async def test_media_and_ranges(server: FakeImmich, http: aiohttp.ClientSession) -> None:
-    """Thumbnails have their size; originals and video stream with Range support."""
+    """Thumbnails have their size; originals and video stream with Range support.
+
+    As in Immich, the thumbnail is WebP and the full size of a JPEG redirects to its original.
+    """
     lib = server.library
     image = next(a for a in lib.assets.values() if a.type == "IMAGE" and a.mime == "image/jpeg")
-    for size, longest in (("thumbnail", 250), ("preview", 1440), ("fullsize", 1200)):
+    for size, longest, content_type in (
+        ("thumbnail", 250, "image/webp"),
+        ("preview", 1440, "image/jpeg"),
+        ("fullsize", 1200, "image/jpeg"),
+    ):
         status, body, resp = await call(
             http, server, "GET", f"/assets/{image.id}/thumbnail?size={size}"
         )
-        assert (status, resp.content_type) == (200, "image/jpeg")
+        assert (status, resp.content_type) == (200, content_type)
         with Image.open(io.BytesIO(body)) as picture:
             assert max(picture.size) <= longest
     status, original, resp = await call(http, server, "GET", f"/assets/{image.id}/original")

@@ -49,6 +49,7 @@ from .api import (
     ImmichError,
     ImmichForbiddenError,
     ImmichNotFoundError,
+    ImmichQueueRunningError,
     QueueCommand,
     to_snake,
 )
@@ -561,7 +562,10 @@ async def _async_run_job(call: ServiceCall) -> None:
         queues = {queue.key for queue in await data.client.list_queues()}
         if job in queues:
             assert command is not None
-            await data.client.run_queue_command(job, command, force=call.data[ATTR_FORCE])
+            try:
+                await data.client.run_queue_command(job, command, force=call.data[ATTR_FORCE])
+            except ImmichQueueRunningError as err:
+                raise _failed("queue_running", queue=job) from err
             return
     if job in manual_jobs:
         raise _invalid("command_not_supported", job=job, command=str(command))

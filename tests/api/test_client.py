@@ -15,6 +15,7 @@ import pytest
 from custom_components.immich_hub.api import (
     AssetType,
     ImmichClient,
+    ImmichQueueRunningError,
     ImmichTimeoutError,
     ImmichUnsupportedVersionError,
     QueueCommand,
@@ -153,9 +154,14 @@ async def test_queue_commands(immich: FakeImmich, client: ImmichClient) -> None:
     await client.run_queue_command("metadata_extraction", "empty")
     assert immich.requests[-1].method == "DELETE"
     assert immich.requests[-1].path == "/queues/metadataExtraction/jobs"
+    smart_search = immich.library.queues["smartSearch"]
+    smart_search.active, smart_search.is_paused = 0, True  # idle, and held still
     await client.run_queue_command("smart_search", "start", force=True)
     assert immich.requests[-1].path == "/jobs/smartSearch"
     assert immich.requests[-1].json == {"command": "start", "force": True}
+    smart_search.active = 1
+    with pytest.raises(ImmichQueueRunningError, match="already running"):
+        await client.run_queue_command("smart_search", "start", force=True)
     await client.run_queue_command("face_detection", "clear-failed")
     assert immich.requests[-1].json == {"command": "clear-failed"}
     await client.create_job("memory_create")

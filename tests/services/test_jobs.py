@@ -24,7 +24,7 @@ async def test_start_queue_with_force(
 ) -> None:
     """Starting a queue goes through the legacy command endpoint, with force."""
     queue = immich.library.queues["thumbnailGeneration"]
-    queue.active, queue.waiting = 2, 0
+    queue.active = queue.waiting = queue.paused_count = 0
     queue.is_paused = True  # holds the fake's queue still
     immich.clear_requests()
 
@@ -57,19 +57,23 @@ async def test_start_idle_queue_by_default(
     assert queue.paused_count == 5  # a paused queue holds new jobs as paused
 
 
-async def test_start_running_queue_fails_with_immich_reason(
-    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry
+@pytest.mark.parametrize("force", [False, True])
+async def test_start_running_queue_is_refused_clearly(
+    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry, force: bool
 ) -> None:
-    """Immich's refusal to start a running queue is reported with its reason."""
+    """Immich does not start a queue with active jobs, even forced: the action says what to do."""
     queue = immich.library.queues["smartSearch"]
-    queue.active = 3
-    queue.is_paused = True
+    queue.active, queue.waiting, queue.paused_count = 3, 0, 0
+    queue.is_paused = True  # holds the fake's queue still
 
     with pytest.raises(HomeAssistantError) as err:
-        await run_job(hass, job="smart_search")
+        await run_job(hass, job="smart_search", force=force)
 
-    assert err.value.translation_key == "request_failed"
-    assert "Job is already running" in str(err.value)
+    assert err.value.translation_key == "queue_running"
+    assert err.value.translation_placeholders == {"queue": "smart_search"}
+    assert "already running" in str(err.value)
+    assert "once it is idle" in str(err.value)
+    assert (queue.active, queue.waiting, queue.paused_count) == (3, 0, 0)
 
 
 async def test_pausing_the_background_task_queue_is_refused(

@@ -32,7 +32,13 @@ from .const import (
     to_kebab,
 )
 from .dialect import MIN_VERSION, Dialect
-from .errors import ImmichInvalidResponseError, ImmichUnsupportedVersionError, error_for_status
+from .errors import (
+    ImmichBadRequestError,
+    ImmichInvalidResponseError,
+    ImmichQueueRunningError,
+    ImmichUnsupportedVersionError,
+    error_for_status,
+)
 from .models import (
     Album,
     AlbumStatistics,
@@ -90,6 +96,9 @@ _QUEUES = TypeAdapter(list[Queue])
 _LEGACY_QUEUES = TypeAdapter(dict[str, QueueLegacy])
 _TAGS = TypeAdapter(list[Tag])
 _TIME_BUCKETS = TypeAdapter(list[TimeBucket])
+
+_ALREADY_RUNNING = "already running"
+"""What Immich says when asked to start a queue that has active jobs ("Job is already running")."""
 
 _LEGACY_COMMANDS = {
     QueueCommand.START: "start",
@@ -420,7 +429,8 @@ class ImmichClient:
     ) -> None:
         """Start, pause, resume, empty or clear the failed jobs of a queue.
 
-        ``name`` may be snake_case (``thumbnail_generation``) or Immich's camelCase.
+        ``name`` may be snake_case (``thumbnail_generation``) or Immich's camelCase. Starting a
+        queue that has active jobs raises ImmichQueueRunningError.
         """
         command = QueueCommand(command.replace("-", "_"))
         queue = to_camel(name)
@@ -433,14 +443,24 @@ class ImmichClient:
             await self._request("DELETE", f"/queues/{queue}/jobs", json_body={})
         else:
             # Starting a queue and clearing its failed jobs exist only as the legacy commands.
-            await self._request(
-                "PUT",
-                f"/jobs/{queue}",
-                json_body=_body(
-                    command=_LEGACY_COMMANDS[command],
-                    force=force if command == QueueCommand.START else None,
-                ),
-            )
+            try:
+                await self._request(
+                    "PUT",
+                    f"/jobs/{queue}",
+                    json_body=_body(
+                        command=_LEGACY_COMMANDS[command],
+                        force=force if command == QueueCommand.START else None,
+                    ),
+                )
+            except ImmichBadRequestError as err:
+                if command == QueueCommand.START and _ALREADY_RUNNING in err.message.lower():
+                    raise ImmichQueueRunningError(
+                        err.status,
+                        err.message,
+                        correlation_id=err.correlation_id,
+                        details=err.details,
+                    ) from err
+                raise
 
     async def list_manual_jobs(self) -> tuple[str, ...]:
         """Return the manual jobs this server runs (snake_case, e.g. ``memory_create``)."""

@@ -63,6 +63,10 @@ class ImmichBadRequestError(ImmichResponseError):
     """HTTP 400: Immich rejected the request (validation failed)."""
 
 
+class ImmichQueueRunningError(ImmichBadRequestError):
+    """HTTP 400: Immich does not start a queue that has active jobs (with ``force`` or not)."""
+
+
 class ImmichAuthError(ImmichResponseError):
     """HTTP 401: the API key is missing, wrong or revoked."""
 
