@@ -9,6 +9,7 @@ from typing import Any
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.immich_hub.coordinator import STORE_SAVE_DELAY
 from fake_immich import FakeImmich
 from fake_immich.library import Album
 from homeassistant.const import EVENT_STATE_CHANGED
@@ -208,3 +209,70 @@ async def test_album_deleted(
     assert (event["asset_count"], event["added"], event["removed"]) == (0, 0, count)
     await _poll(hass)
     assert len(fired) == 1
+
+
+async def test_point_reached_written_sparingly(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The point reached is written once it moved and a save delay passed, never when idle.
+
+    An SD card on a Raspberry Pi is not rewritten every poll.
+    """
+    key = f"immich_hub.events.{loaded_entry.entry_id}"
+    await _poll(hass)
+    assert key not in hass_storage  # the first point waits for the save delay
+    await _wait(hass, STORE_SAVE_DELAY)
+    written = hass_storage[key]
+    for _ in range(3):
+        await _poll(hass)
+        await _wait(hass, STORE_SAVE_DELAY)
+    assert hass_storage[key] is written  # nothing moved: nothing written
+
+    _add_photo(immich, "new.jpg")
+    await _poll(hass)
+    assert hass_storage[key] is written
+    await _wait(hass, STORE_SAVE_DELAY)
+    assert hass_storage[key]["data"]["created_after"] > written["data"]["created_after"]
+
+
+async def test_unload_writes_the_point_reached_at_once(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Unloading the entry writes a point still waiting for its save delay."""
+    key = f"immich_hub.events.{loaded_entry.entry_id}"
+    _add_photo(immich, "new.jpg")
+    await _poll(hass)
+    assert key not in hass_storage
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    assert hass_storage[key]["data"]["created_after"]
+
+
+async def test_new_asset_in_a_shared_album(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """An upload put into an album shared with the user names that album too."""
+    library = immich.library
+    shared = library.create_album(immich.user_user_id, "Family")
+    shared.shared_with[immich.admin_user_id] = "editor"
+    await _poll(hass)
+    fired = _record(hass)
+    asset_id = _add_photo(immich, "party.jpg")
+    shared.asset_ids[asset_id] = None
+    _holidays(immich).asset_ids[asset_id] = None
+    await _poll(hass)
+
+    added = next(event for event in fired if event["event_type"] == "asset_added")
+    assert sorted(added["album_names"]) == ["Family", "Holidays"]
+    assert sorted(added["album_ids"]) == sorted([shared.id, _holidays(immich).id])
+
+
+async def _wait(hass: HomeAssistant, seconds: int) -> None:
+    """Let ``seconds`` pass (past the poll interval too)."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds + 1))
+    await hass.async_block_till_done(wait_background_tasks=True)

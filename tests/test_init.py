@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.immich_hub.const import DOMAIN
+from custom_components.immich_hub.coordinator import STORE_SAVE_DELAY
 from fake_immich import FakeImmich
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 
 
 def _entry(server: FakeImmich, api_key: str, unique_id: str) -> MockConfigEntry:
@@ -75,7 +78,8 @@ async def test_removal_forgets_the_events_point(
 ) -> None:
     """Removing an entry removes what its asset events stored: album names among it."""
     key = f"{DOMAIN}.events.{loaded_entry.entry_id}"
-    await hass.async_block_till_done()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=STORE_SAVE_DELAY + 1))
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert "Holidays" in str(hass_storage[key]["data"])
 
     await hass.config_entries.async_remove(loaded_entry.entry_id)

@@ -15,9 +15,8 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .api import (
+    Album,
     AlbumStatistics,
-    Asset,
-    AssetPage,
     AssetStatistics,
     ImmichAuthError,
     ImmichBadRequestError,
@@ -29,6 +28,8 @@ from .api import (
     ServerStatistics,
     ServerStorage,
     VersionCheck,
+    to_millisecond,
+    uploaded_since,
 )
 from .const import (
     CONF_EVENTS_INTERVAL,
@@ -228,6 +229,10 @@ class AssetEvent:
 
 
 STORE_VERSION = 1
+STORE_SAVE_DELAY = 300
+"""Seconds a changed point reached waits before it is written, so that a busy library costs at
+most 12 writes an hour (an SD card on a Raspberry Pi); it is written at once when the entry
+unloads or Home Assistant stops."""
 
 
 def events_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -238,9 +243,6 @@ def events_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
 NEW_ASSETS_PER_POLL = 500
 """Bound on asset_added events per poll (but for one bulk import's instant); the rest come at
 the next polls, none are dropped."""
-MAX_NARROWING = 40
-"""Bound on the searches a poll spends bisecting a backlog (2**40 ms is 35 years)."""
-_MILLISECOND = timedelta(milliseconds=1)
 
 
 class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
@@ -259,15 +261,25 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         self._seen_at_boundary: set[str] = set()
         self._albums: dict[str, int] | None = None
         self._album_names: dict[str, str] = {}
+        self._saved: dict[str, Any] | None = None
+        self._write_pending = False
 
     async def _async_setup(self) -> None:
         """Load the point reached before the last restart."""
         if (stored := await self._store.async_load()) is None:
             return
+        self._saved = stored
         self._created_after = datetime.fromisoformat(stored["created_after"])
         self._seen_at_boundary = set(stored["seen_at_boundary"])
         self._albums = stored["albums"]
         self._album_names = stored.get("album_names", {})
+
+    async def async_shutdown(self) -> None:
+        """Write the point reached now, rather than after the save delay."""
+        await super().async_shutdown()
+        if self._write_pending and self._saved is not None:
+            await self._store.async_save(self._saved)
+            self._write_pending = False
 
     async def _async_fetch(self) -> list[AssetEvent]:
         """Return the events since the last poll, and remember how far it got."""
@@ -275,15 +287,19 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
             self.client.list_albums(), self.client.list_shared_albums()
         )
         albums = {album.id: album for album in (*owned, *shared)}
-        if self._created_after is None:
-            # Nothing already in the library is news: start from now, to Immich's millisecond.
-            self._created_after = _to_millisecond(dt_util.utcnow())
-            events = []
-        else:
-            events = await self._new_assets(self._created_after)
         counts = {album_id: album.asset_count for album_id, album in albums.items()}
         names = {album_id: album.name for album_id, album in albums.items()}
         before_counts = counts if self._albums is None else self._albums
+        if self._created_after is None:
+            # Nothing already in the library is news: start from now, to Immich's millisecond.
+            self._created_after = to_millisecond(dt_util.utcnow())
+            events = []
+        else:
+            grown = [
+                album for album_id, album in albums.items()
+                if album.asset_count > before_counts.get(album_id, 0)
+            ]  # fmt: skip
+            events = await self._new_assets(self._created_after, grown)
         # An album deleted, or no longer shared with the user, lost all its assets.
         for album_id in [*counts, *(gone for gone in before_counts if gone not in counts)]:
             count, before = counts.get(album_id, 0), before_counts.get(album_id, 0)
@@ -301,27 +317,48 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
                     )
                 )
         self._albums, self._album_names = counts, names
-        await self._store.async_save(
-            {
-                "created_after": self._created_after.isoformat(),
-                "seen_at_boundary": sorted(self._seen_at_boundary),
-                "albums": counts,
-                "album_names": names,
-            }
-        )
+        self._save_if_changed()
         return events
 
-    async def _new_assets(self, created_after: datetime) -> list[AssetEvent]:
-        """Return an asset_added event for each asset created since the point reached."""
-        assets, window_end = await self._upload_window(created_after)
+    def _save_if_changed(self) -> None:
+        """Write the point reached when it moved, at most once per save delay."""
+        assert self._created_after is not None
+        reached = {
+            "created_after": self._created_after.isoformat(),
+            "seen_at_boundary": sorted(self._seen_at_boundary),
+            "albums": self._albums,
+            "album_names": self._album_names,
+        }
+        if reached == self._saved:
+            return
+        self._saved = reached
+        # A write already waiting takes the newest point when it happens; asking again would
+        # put it off for as long as the library keeps changing.
+        if not self._write_pending:
+            self._write_pending = True
+            self._store.async_delay_save(self._to_write, STORE_SAVE_DELAY)
+
+    def _to_write(self) -> dict[str, Any]:
+        """Return the point reached, as the store writes it."""
+        self._write_pending = False
+        return self._saved or {}
+
+    async def _new_assets(self, created_after: datetime, grown: list[Album]) -> list[AssetEvent]:
+        """Return an asset_added event for each asset created since the point reached.
+
+        Only the albums that grew since the last poll can hold a new asset: each is asked once
+        which of its assets are new, instead of asking every new asset for its albums.
+        """
+        uploads = await uploaded_since(self.client, created_after, limit=NEW_ASSETS_PER_POLL)
         fresh = [
             (asset.created_at, asset)
-            for asset in assets
+            for asset in uploads.assets
             if asset.created_at is not None and asset.id not in self._seen_at_boundary
         ]
+        albums_of = await self._albums_of_new(created_after, grown) if fresh else {}
         events = []
         for created_at, asset in sorted(fresh, key=lambda pair: pair[0]):
-            albums = await self.client.list_albums(asset_id=asset.id)
+            albums = albums_of.get(asset.id, [])
             exif = asset.exif_info
             taken = (exif.date_time_original if exif else None) or asset.file_created_at
             events.append(
@@ -342,66 +379,32 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
                 created_after = created_at
                 self._seen_at_boundary = set()
             self._seen_at_boundary.add(asset.id)
-        if window_end is not None and window_end > created_after:
+        if uploads.until is not None and uploads.until > created_after:
             # Everything uploaded up to the window's end has been reported.
-            created_after = window_end
+            created_after = uploads.until
             self._seen_at_boundary = set()
         self._created_after = created_after
         return events
 
-    async def _upload_window(self, start: datetime) -> tuple[list[Asset], datetime | None]:
-        """Return the assets uploaded since ``start``, or, if more than a poll's worth, the oldest.
+    async def _albums_of_new(
+        self, created_after: datetime, grown: list[Album]
+    ) -> dict[str, list[Album]]:
+        """Return, for each asset uploaded since ``created_after``, the grown albums holding it."""
+        found = await asyncio.gather(*(self._new_in(album, created_after) for album in grown))
+        albums_of: dict[str, list[Album]] = {}
+        for album, asset_ids in zip(grown, found, strict=True):
+            for asset_id in asset_ids:
+                albums_of.setdefault(asset_id, []).append(album)
+        return albums_of
 
-        Immich sorts a search by the date photos were taken, not uploaded, so the first page of
-        a larger backlog says nothing of which uploads came first. The window of upload times
-        is then bisected: the latest end found whose window fits one page is returned with its
-        assets (None as the end when the whole backlog fits).
-        """
-        page = await self._uploaded_between(start)
-        if page.next_page is None:
-            return page.items, None
-        fits: tuple[list[Asset], datetime] = ([], start)
-        full = max((asset.created_at for asset in page.items if asset.created_at), default=start)
-        for _ in range(MAX_NARROWING):
-            if full - fits[1] <= _MILLISECOND:
-                # More than a page uploaded in one millisecond (a bulk import): take it whole.
-                end = full + _MILLISECOND
-                return await self._all_uploaded_between(start, end), end
-            end = _to_millisecond(fits[1] + (full - fits[1]) / 2)
-            page = await self._uploaded_between(start, end)
-            if page.next_page is not None:
-                full = end
-                continue
-            fits = (page.items, end)
-            if len(page.items) >= NEW_ASSETS_PER_POLL // 2:
-                break
-        return fits
-
-    async def _uploaded_between(self, start: datetime, end: datetime | None = None) -> AssetPage:
-        """Return the first page of the assets uploaded from ``start`` to ``end``, both included."""
-        return await self.client.search_metadata(
-            size=NEW_ASSETS_PER_POLL, order="asc", with_exif=True, extra=_between(start, end)
-        )
-
-    async def _all_uploaded_between(self, start: datetime, end: datetime) -> list[Asset]:
-        """Return every asset uploaded from ``start`` to ``end``, page after page."""
+    async def _new_in(self, album: Album, created_after: datetime) -> list[str]:
+        """Return the ids of an album's assets uploaded since ``created_after``."""
         pages = self.client.iter_search_metadata(
-            size=NEW_ASSETS_PER_POLL, order="asc", with_exif=True, extra=_between(start, end)
+            size=NEW_ASSETS_PER_POLL,
+            album_ids=[album.id],
+            extra={"createdAfter": created_after.isoformat()},
         )
-        return [asset async for asset in pages]
-
-
-def _between(start: datetime, end: datetime | None) -> dict[str, str]:
-    """Return the search filter of uploads from ``start`` to ``end``, both included."""
-    between = {"createdAfter": start.isoformat()}
-    if end is not None:
-        between["createdBefore"] = end.isoformat()
-    return between
-
-
-def _to_millisecond(moment: datetime) -> datetime:
-    """Return a moment cut to the millisecond, the precision of Immich's timestamps."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        return [asset.id async for asset in pages]
 
 
 @dataclass(slots=True)

@@ -58,6 +58,7 @@ from .models import (
     UserSummary,
     VersionCheck,
 )
+from .recent import Uploads, to_millisecond, uploaded_since
 from .stream import AssetStream
 
 __all__ = [
@@ -115,11 +116,14 @@ __all__ = [
     "UploadCheck",
     "UploadResult",
     "UploadStatus",
+    "Uploads",
     "UsageByUser",
     "User",
     "UserSummary",
     "VersionCheck",
     "to_camel",
     "to_kebab",
+    "to_millisecond",
     "to_snake",
+    "uploaded_since",
 ]
