@@ -8,10 +8,18 @@ Identifiers below ``media-source://immich_hub/``::
     {entry_id}/album | person | tag/{uuid} [/{yyyy}[/{mm}[/{page}]]]
     {entry_id}/memory/{uuid}
     {entry_id}/asset/{uuid}                      a photo or video (resolvable)
+    {scope}/search/{mode}/{types}/{page}/{query} more results of a search in a folder
 
 Folders are read through Immich's timeline, which counts assets per month without listing
 them, so a folder of any size opens with one request: a small folder lists its assets, a large
 one is split into years, months and pages of at most ``PAGE_SIZE`` assets.
+
+On Home Assistant versions whose media browser searches (2026.3 and later), an entry, the
+favorites, the timeline, an album, a person and a tag can be searched: with Immich's smart
+search where the server has it, else by file name and then by description. Home Assistant's
+search result is one list, so it holds one page of Immich's results and, when there are more, a
+folder with the next page: nothing is cut, and a query that matches the whole library costs one
+request per page the user opens.
 """
 
 from __future__ import annotations
@@ -20,11 +28,19 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 import logging
 import re
 from typing import Any, Final
+from urllib.parse import quote, unquote
 
+from homeassistant.components import media_source
 from homeassistant.components.http.auth import async_sign_path
+from homeassistant.components.media_player.browse_media import (
+    BrowseMedia,
+    SearchMedia,
+    SearchMediaQuery,
+)
 from homeassistant.components.media_player.const import (
     CONTENT_AUTH_EXPIRY_TIME,
     MediaClass,
@@ -46,6 +62,8 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     Album,
+    Asset,
+    AssetPage,
     ImmichBadRequestError,
     ImmichClient,
     ImmichError,
@@ -55,6 +73,7 @@ from .api import (
     TimeBucket,
     TimelineAsset,
 )
+from .api.client import SearchFilters
 from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE
 from .data import ImmichHubConfigEntry, option, reauth_if_refused
 from .views import asset_url
@@ -75,6 +94,16 @@ DATED_FOLDERS: Final = ("favorites", "timeline")
 DATED_OBJECTS: Final = ("album", "person", "tag")
 OBJECTS: Final = (*DATED_OBJECTS, "memory", "asset")
 
+SEARCH_SUPPORTED: Final = hasattr(media_source, "async_search_media")
+"""Whether this Home Assistant passes searches in the media browser to media sources (2026.3+).
+
+Older versions have no such call: there no folder offers search, and nothing else changes.
+"""
+SEARCH_MODES: Final = ("smart", "name", "description")
+"""Immich's smart search; without it, file names, then descriptions (Immich has no OR)."""
+SEARCH_TYPES: Final = {"all": None, "image": "IMAGE", "video": "VIDEO"}
+"""The media classes a search may be narrowed to, and Immich's asset type for each."""
+
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _DATE_PART = r"(?:/(?P<year>\d{4})(?:/(?P<month>0[1-9]|1[0-2])(?:/(?P<page>[1-9]\d{0,5}))?)?)?"
 _MEDIA_ID = re.compile(
@@ -83,6 +112,10 @@ _MEDIA_ID = re.compile(
     rf"(?P<folder>{'|'.join(FOLDERS)})"
     rf"|(?P<kind>{'|'.join(OBJECTS)})/(?P<object>{_UUID})"
     rf"){_DATE_PART})?"
+)
+_SEARCH_ID = re.compile(
+    rf"(?P<scope>.+)/search/(?P<mode>{'|'.join(SEARCH_MODES)})/(?P<types>{'|'.join(SEARCH_TYPES)})"
+    r"/(?P<page>[1-9]\d{0,5})/(?P<query>[^/]+)"
 )
 _BUCKET_MONTH = re.compile(r"(\d{4})-(\d{2})")
 _LOGGER = logging.getLogger(__name__)
@@ -145,6 +178,110 @@ class MediaId:
             return {f"{self.kind}_id": self.object_id}
         return {}
 
+    @property
+    def searchable(self) -> bool:
+        """Tell whether a search can be narrowed to this folder: an entry or a dated folder."""
+        return self.kind in ("", *DATED_FOLDERS, *DATED_OBJECTS)
+
+    @property
+    def search_filters(self) -> SearchFilters:
+        """Return the search filters of a searchable folder, its dates in local time."""
+        filters: SearchFilters = {}
+        if self.kind == "favorites":
+            filters["is_favorite"] = True
+        elif self.kind == "album":
+            filters["album_ids"] = [self.object_id]
+        elif self.kind == "person":
+            filters["person_ids"] = [self.object_id]
+        elif self.kind == "tag":
+            filters["tag_ids"] = [self.object_id]
+        if self.year is not None:
+            zone = dt_util.get_default_time_zone()
+            if self.month is None:
+                start, end = datetime(self.year, 1, 1), datetime(self.year + 1, 1, 1)
+            else:
+                start = datetime(self.year, self.month, 1)
+                end = (start + timedelta(days=31)).replace(day=1)
+            filters["taken_after"] = start.replace(tzinfo=zone)
+            filters["taken_before"] = end.replace(tzinfo=zone)
+        return filters
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of a search: the folder searched, how, for which media, which page, and the query."""
+
+    scope: MediaId
+    mode: str
+    types: str
+    page: int
+    query: str
+
+    @classmethod
+    def parse(cls, identifier: str) -> SearchPage | None:
+        """Parse the identifier of a search page; None when it is not one."""
+        if not (found := _SEARCH_ID.fullmatch(identifier)):
+            return None
+        scope = MediaId.parse(found["scope"])
+        query = unquote(found["query"]).strip()
+        if scope is None or not scope.searchable or scope.page is not None or not query:
+            return None
+        return cls(scope, found["mode"], found["types"], int(found["page"]), query)
+
+    def __str__(self) -> str:
+        """Return the identifier."""
+        query = quote(self.query, safe="")
+        return f"{self.scope}/search/{self.mode}/{self.types}/{self.page}/{query}"
+
+    @property
+    def filters(self) -> SearchFilters:
+        """Return the filters of the searched folder and media type."""
+        filters = self.scope.search_filters
+        filters["asset_type"] = SEARCH_TYPES[self.types]
+        return filters
+
+    def lists(self, asset: Asset) -> bool:
+        """Tell whether this page lists an asset Immich returned for it.
+
+        The description search leaves out what the file-name search has already listed.
+        """
+        return self.mode != "description" or self.query.casefold() not in (
+            asset.original_file_name.casefold()
+        )
+
+    async def fetch(self, client: ImmichClient) -> AssetPage:
+        """Ask Immich for this page."""
+        if self.mode == "smart":
+            return await client.search_smart(
+                self.query, page=self.page, size=PAGE_SIZE, **self.filters
+            )
+        filters = self.filters
+        field = "originalFileName" if self.mode == "name" else "description"
+        filters["extra"] = {field: self.query}
+        return await client.search_metadata(page=self.page, size=PAGE_SIZE, **filters)
+
+    async def results(self, client: ImmichClient) -> tuple[list[Asset], SearchPage | None]:
+        """Return the assets of this page and the page that follows, if any.
+
+        When the file-name search ends, the description search begins on the same page, and a
+        page that found nothing new goes on to the next, so no page is empty but the last.
+        """
+        found: list[Asset] = []
+        page: SearchPage | None = self
+        while page is not None:
+            fetched = page
+            result = await fetched.fetch(client)
+            found += [asset for asset in result.items if fetched.lists(asset)]
+            if (number := result.next_page_number) is not None:
+                page = replace(fetched, page=number)
+            elif fetched.mode == "name":
+                page = replace(fetched, mode="description", page=1)
+            else:
+                page = None
+            if found and (page is None or page.mode == fetched.mode):
+                break
+        return found, page
+
 
 def _error(
     exception: type[HomeAssistantError], key: str, **placeholders: str
@@ -192,8 +329,24 @@ async def _playback_type(client: ImmichClient, asset_id: str) -> str:
     return served
 
 
-def _folder(media_id: MediaId, title: str, thumbnail: str | None = None) -> BrowseMediaSource:
-    """Return a folder node."""
+def _search_options(searchable: bool) -> dict[str, Any]:
+    """Return what a folder tells the media browser about searching it.
+
+    Home Assistant before 2026.3 has no ``search_media_classes`` and cannot search sources.
+    """
+    if not (searchable and SEARCH_SUPPORTED):
+        return {}
+    return {"can_search": True, "search_media_classes": [MediaClass.IMAGE, MediaClass.VIDEO]}
+
+
+def _folder(
+    media_id: MediaId | SearchPage,
+    title: str,
+    thumbnail: str | None = None,
+    *,
+    searchable: bool = False,
+) -> BrowseMediaSource:
+    """Return a folder node; a searchable one offers search in the media browser."""
     return BrowseMediaSource(
         domain=DOMAIN,
         identifier=str(media_id),
@@ -203,6 +356,7 @@ def _folder(media_id: MediaId, title: str, thumbnail: str | None = None) -> Brow
         can_play=False,
         can_expand=True,
         thumbnail=thumbnail,
+        **_search_options(searchable),
     )
 
 
@@ -218,6 +372,11 @@ def _asset(entry_id: str, asset_id: str, is_video: bool, title: str) -> BrowseMe
         can_expand=False,
         thumbnail=asset_url(entry_id, "thumbnail", asset_id),
     )
+
+
+def _named_asset(entry_id: str, asset: Asset) -> BrowseMediaSource:
+    """Return the node of an asset Immich described in full, titled by its file name."""
+    return _asset(entry_id, asset.id, asset.is_video, asset.original_file_name or asset.id)
 
 
 def _timeline_asset(entry_id: str, row: TimelineAsset) -> BrowseMediaSource:
@@ -308,19 +467,54 @@ class ImmichHubMediaSource(MediaSource):
     # ---- entry points ----------------------------------------------------------------------
 
     async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
-        """Return a folder of the library."""
+        """Return a folder of the library, or a further page of a search."""
         if not item.identifier:
             return self._root()
-        media_id = self._parse(item.identifier, BrowseError)
-        entry = self._entry(media_id.entry_id, BrowseError)
+        if search := SearchPage.parse(item.identifier):
+            entry = self._entry(search.scope.entry_id, BrowseError)
+            browse = partial(self._search_page, entry, search)
+        else:
+            media_id = self._parse(item.identifier, BrowseError)
+            entry = self._entry(media_id.entry_id, BrowseError)
+            browse = partial(self._browse, entry, media_id)
         try:
-            return await self._browse(entry, media_id)
+            return await browse()
         except (ImmichBadRequestError, ImmichNotFoundError) as err:
             raise _error(BrowseError, "media_not_found", media_id=item.identifier) from err
         except ImmichError as err:
             reauth_if_refused(self.hass, entry, err)
             raise _error(
                 BrowseError, "browse_failed", media_id=item.identifier, error=str(err)
+            ) from err
+
+    async def async_search_media(
+        self, item: MediaSourceItem, query: SearchMediaQuery
+    ) -> SearchMedia:
+        """Search an entry or a dated folder: one page of results, then a folder with more.
+
+        Home Assistant calls this from 2026.3 on; older versions never do.
+        """
+        media_id = MediaId.parse(item.identifier) if item.identifier else None
+        if media_id is None or not media_id.searchable:
+            raise _error(BrowseError, "media_not_searchable", media_id=item.media_source_id)
+        if not (text := query.search_query.strip()):
+            raise _error(BrowseError, "search_query_empty")
+        entry = self._entry(media_id.entry_id, BrowseError)
+        classes = set(query.media_filter_classes or ())
+        types = [t for t in ("image", "video") if MediaClass(t) in classes]
+        if classes and not types:
+            return SearchMedia(result=[])  # only kinds of media Immich does not hold
+        client = entry.runtime_data.client
+        try:
+            mode = "smart" if (await client.get_features()).smart_search else "name"
+            search = SearchPage(
+                replace(media_id, page=None), mode, types[0] if len(types) == 1 else "all", 1, text
+            )
+            return SearchMedia(result=await self._search_results(entry, search))
+        except ImmichError as err:
+            reauth_if_refused(self.hass, entry, err)
+            raise _error(
+                BrowseError, "search_failed", media_id=item.media_source_id, error=str(err)
             ) from err
 
     async def async_resolve_media(self, item: MediaSourceItem) -> PlayMedia:
@@ -392,7 +586,7 @@ class ImmichHubMediaSource(MediaSource):
         self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]
     ) -> BrowseMediaSource:
         """Return the folders of an entry."""
-        node = _folder(media_id, entry.title)
+        node = _folder(media_id, entry.title, searchable=True)
         node.children = [
             _folder(replace(media_id, kind=folder), titles[folder]) for folder in FOLDERS
         ]
@@ -492,10 +686,7 @@ class ImmichHubMediaSource(MediaSource):
         """Return the photos and videos of a memory."""
         memory = await entry.runtime_data.client.get_memory(media_id.object_id)
         node = _folder(media_id, self._memory_title(memory, titles))
-        node.children = [
-            _asset(entry.entry_id, asset.id, asset.is_video, asset.original_file_name or asset.id)
-            for asset in memory.assets
-        ]
+        node.children = [_named_asset(entry.entry_id, asset) for asset in memory.assets]
         return node
 
     async def _people(
@@ -517,17 +708,20 @@ class ImmichHubMediaSource(MediaSource):
     # ---- dated folders: favorites, timeline, album, person, tag ----------------------------
 
     async def _dated_title(
-        self, client: ImmichClient, media_id: MediaId, titles: dict[str, str]
-    ) -> tuple[str, list[BrowseMediaSource]]:
-        """Return a dated folder's title and the folders listed before its assets.
+        self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]
+    ) -> tuple[str, list[BrowseMediaSource], bool]:
+        """Return a dated folder's title, the folders before its assets, whether it is searched.
 
         Reading the album, person or tag first also tells a missing one apart from an empty one.
+        Immich searches only the user's own assets, so an album of another user is not searched.
         """
+        client = entry.runtime_data.client
         if media_id.kind == "album":
             album = await client.get_album(media_id.object_id)
-            return _counted(album.name, album.asset_count), []
+            own = album.owner_id == entry.runtime_data.user.id
+            return _counted(album.name, album.asset_count), [], own
         if media_id.kind == "person":
-            return (await client.get_person(media_id.object_id)).name, []
+            return (await client.get_person(media_id.object_id)).name, [], True
         if media_id.kind == "tag":
             tags = await client.list_tags()
             if not (found := [tag for tag in tags if tag.id == media_id.object_id]):
@@ -537,8 +731,8 @@ class ImmichHubMediaSource(MediaSource):
                 for tag in tags
                 if tag.parent_id == media_id.object_id
             ]
-            return found[0].name, children
-        return titles[media_id.kind], []
+            return found[0].name, children, True
+        return titles[media_id.kind], [], True
 
     async def _dated(
         self, entry: ImmichHubConfigEntry, media_id: MediaId, titles: dict[str, str]
@@ -546,8 +740,8 @@ class ImmichHubMediaSource(MediaSource):
         """Return a folder read through the timeline, split by date when it is large."""
         client = entry.runtime_data.client
         if media_id.month is not None:
-            return await self._month(client, media_id)
-        title, children = await self._dated_title(client, media_id, titles)
+            return await self._month(entry, media_id)
+        title, children, searchable = await self._dated_title(entry, media_id, titles)
         buckets = await client.list_time_buckets(**media_id.filters)
         months = {_bucket_month(bucket): bucket.count for bucket in buckets if bucket.count}
         if media_id.year is not None:
@@ -569,7 +763,7 @@ class ImmichHubMediaSource(MediaSource):
                 for (year, month), count in months.items()
                 for page in _page_folders(replace(media_id, year=year, month=month), count)
             ]
-        node = _folder(media_id, title)
+        node = _folder(media_id, title, searchable=searchable)
         node.children = [*children, *groups]
         return node
 
@@ -587,23 +781,55 @@ class ImmichHubMediaSource(MediaSource):
             _timeline_asset(media_id.entry_id, row) for bucket in buckets for row in bucket.assets()
         ]
 
-    async def _month(self, client: ImmichClient, media_id: MediaId) -> BrowseMediaSource:
+    async def _month(self, entry: ImmichHubConfigEntry, media_id: MediaId) -> BrowseMediaSource:
         """Return a month's assets, or its pages when it holds more than one listing."""
         assert media_id.year is not None
         assert media_id.month is not None
-        bucket = await client.get_time_bucket(
+        client = entry.runtime_data.client
+        reading = client.get_time_bucket(
             _bucket_name(media_id.year, media_id.month), **media_id.filters
         )
+        searchable = True
+        if media_id.kind == "album" and SEARCH_SUPPORTED:
+            # Immich searches only the user's own assets: an album of another user is not searched.
+            bucket, album = await asyncio.gather(reading, client.get_album(media_id.object_id))
+            searchable = album.owner_id == entry.runtime_data.user.id
+        else:
+            bucket = await reading
         count = len(bucket.id)
-        title = f"{media_id.year:04d}-{media_id.month:02d}"
+        title = _counted(f"{media_id.year:04d}-{media_id.month:02d}", count)
         if media_id.page is None and count > PAGE_SIZE:
-            node = _folder(media_id, _counted(title, count))
+            node = _folder(media_id, title, searchable=searchable)
             node.children = _page_folders(media_id, count)
             return node
         page = media_id.page or 1
         rows = bucket.assets()[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         if not rows:
             raise _error(BrowseError, "media_not_found", media_id=str(media_id))
-        node = _folder(media_id, _counted(title, count))
+        node = _folder(media_id, title, searchable=searchable)
         node.children = [_timeline_asset(media_id.entry_id, row) for row in rows]
+        return node
+
+    # ---- search ----------------------------------------------------------------------------
+
+    async def _search_results(
+        self, entry: ImmichHubConfigEntry, search: SearchPage
+    ) -> list[BrowseMedia]:
+        """Return a page of search results, then a folder with the next page if there is one."""
+        assets, following = await search.results(entry.runtime_data.client)
+        nodes: list[BrowseMedia] = [_named_asset(entry.entry_id, asset) for asset in assets]
+        if following is not None:
+            nodes.append(_folder(following, await self._more_results(search)))
+        return nodes
+
+    async def _more_results(self, search: SearchPage) -> str:
+        """Return the title of a further page of a search."""
+        return (await self._titles())["more_results"].format(query=search.query)
+
+    async def _search_page(
+        self, entry: ImmichHubConfigEntry, search: SearchPage
+    ) -> BrowseMediaSource:
+        """Return a further page of a search, opened from the folder ending the one before."""
+        node = _folder(search, await self._more_results(search))
+        node.children = await self._search_results(entry, search)
         return node
