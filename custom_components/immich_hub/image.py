@@ -76,6 +76,10 @@ class ImmichHubImage(ImageEntity):
 
     _attr_has_entity_name = True
     _attr_content_type = "image/jpeg"
+    # The photo's details change with every photo shown: not worth a row in the recorder each.
+    _unrecorded_attributes = frozenset(
+        {"asset_id", "asset_ids", "taken_at", "place", "people", "album", "file_name", "years_ago"}
+    )
     entity_description: ImmichHubImageDescription
 
     def __init__(

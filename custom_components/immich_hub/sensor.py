@@ -164,6 +164,10 @@ class QueueSensor(QueueEntity, SensorEntity):
     _attr_translation_key = "queue"
     _attr_state_class = SensorStateClass.MEASUREMENT
     _attr_entity_category = EntityCategory.DIAGNOSTIC
+    # The counts move with every job; the state already records what is pending.
+    _unrecorded_attributes = frozenset(
+        {"active", "completed", "delayed", "failed", "waiting", "paused_jobs"}
+    )
 
     @property
     def native_value(self) -> StateType:
@@ -190,6 +194,8 @@ class SlideshowSensor(SensorEntity):
     _attr_translation_key = "slideshow"
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_should_poll = False
+    # Where a slideshow is changes with every slide; the recorder keeps the status only.
+    _unrecorded_attributes = frozenset({"position", "total", "asset_id", "slideshows"})
 
     def __init__(self, entry: ImmichHubConfigEntry) -> None:
         """Attach the sensor to the entry's device."""
