@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 from pathlib import Path
 import time
@@ -19,6 +20,7 @@ from custom_components.immich_hub.const import (
     CONF_QUEUES_INTERVAL,
     CONF_SERVER_INTERVAL,
     CONF_SLIDESHOW_INTERVAL,
+    DEFAULT_OPTIONS,
     DOMAIN,
 )
 from fake_immich import FakeImmich
@@ -26,7 +28,7 @@ from fake_immich.tls import self_signed_context
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 
 
 async def _start(hass: HomeAssistant) -> str:
@@ -371,3 +373,39 @@ async def test_user_http_redirected_to_https(
     )
     assert found is not None
     assert found["assets"]
+
+
+@pytest.mark.parametrize(
+    ("option", "too_low"),
+    [
+        (CONF_SERVER_INTERVAL, 29),
+        (CONF_QUEUES_INTERVAL, 9),
+        (CONF_LIBRARY_INTERVAL, 59),
+        (CONF_EVENTS_INTERVAL, 29),
+        (CONF_IMAGE_INTERVAL, 14),
+        (CONF_SLIDESHOW_INTERVAL, 2),
+    ],
+)
+async def test_options_refuse_intervals_that_would_load_immich(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, option: str, too_low: int
+) -> None:
+    """An interval below its limit is refused and nothing is stored."""
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    with pytest.raises(InvalidData) as refused:
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {**DEFAULT_OPTIONS, option: too_low}
+        )
+    assert option in refused.value.schema_errors
+    assert dict(loaded_entry.options) == {}
+
+
+async def test_interval_saved_below_the_limit_polls_at_the_limit(
+    hass: HomeAssistant, immich: FakeImmich, config_entry: MockConfigEntry
+) -> None:
+    """An entry saved with a queue interval below today's limit polls at the limit."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, options={CONF_QUEUES_INTERVAL: 1})
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    queues = config_entry.runtime_data.coordinators.queues
+    assert queues is not None
+    assert queues.update_interval == timedelta(seconds=10)

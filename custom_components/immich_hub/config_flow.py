@@ -38,18 +38,13 @@ from .api import (
     User,
 )
 from .const import (
-    CONF_EVENTS_INTERVAL,
-    CONF_IMAGE_INTERVAL,
     CONF_IMAGE_SIZE,
-    CONF_LIBRARY_INTERVAL,
     CONF_PAIR_PORTRAITS,
-    CONF_QUEUES_INTERVAL,
-    CONF_SERVER_INTERVAL,
-    CONF_SLIDESHOW_INTERVAL,
     DEFAULT_OPTIONS,
     DOMAIN,
     IMAGE_SIZE_FULLSIZE,
     IMAGE_SIZE_PREVIEW,
+    INTERVAL_LIMITS,
     LOGGER,
     REQUEST_TIMEOUT,
 )
@@ -85,12 +80,10 @@ def _seconds(minimum: int, maximum: int) -> NumberSelector:
 
 OPTIONS_SCHEMA = vol.Schema(
     {
-        vol.Required(CONF_SERVER_INTERVAL): vol.All(_seconds(10, 3600), vol.Coerce(int)),
-        vol.Required(CONF_QUEUES_INTERVAL): vol.All(_seconds(5, 3600), vol.Coerce(int)),
-        vol.Required(CONF_LIBRARY_INTERVAL): vol.All(_seconds(30, 86400), vol.Coerce(int)),
-        vol.Required(CONF_EVENTS_INTERVAL): vol.All(_seconds(10, 3600), vol.Coerce(int)),
-        vol.Required(CONF_IMAGE_INTERVAL): vol.All(_seconds(5, 86400), vol.Coerce(int)),
-        vol.Required(CONF_SLIDESHOW_INTERVAL): vol.All(_seconds(2, 3600), vol.Coerce(int)),
+        **{
+            vol.Required(key): vol.All(_seconds(*limits), vol.Coerce(int))
+            for key, limits in INTERVAL_LIMITS.items()
+        },
         vol.Required(CONF_IMAGE_SIZE): SelectSelector(
             SelectSelectorConfig(
                 options=[IMAGE_SIZE_PREVIEW, IMAGE_SIZE_FULLSIZE],

@@ -38,6 +38,23 @@ DEFAULT_OPTIONS: Final[dict[str, int | str | bool]] = {
     CONF_PAIR_PORTRAITS: False,
 }
 
+INTERVAL_LIMITS: Final[dict[str, tuple[int, int]]] = {
+    # Server statistics scan the whole database: not more often than every 30 s.
+    CONF_SERVER_INTERVAL: (30, 3600),
+    # Each poll asks Redis for every queue's counts.
+    CONF_QUEUES_INTERVAL: (10, 3600),
+    # Three statistics queries over the user's library.
+    CONF_LIBRARY_INTERVAL: (60, 86400),
+    # The album lists and a search.
+    CONF_EVENTS_INTERVAL: (30, 3600),
+    # Each of the three image entities: a random search, its albums and a preview.
+    CONF_IMAGE_INTERVAL: (15, 86400),
+    # A slide: a check that Immich answers, then the player fetches a preview or a video.
+    CONF_SLIDESHOW_INTERVAL: (3, 3600),
+}
+"""Shortest and longest interval of each polling option, in seconds; shorter would load Immich
+for little gain. An entry saved with a value outside is read as the nearest limit."""
+
 
 @dataclass(frozen=True, slots=True)
 class Feature:

@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .api import ApiKey, ImmichAuthError, ImmichClient, ImmichError, ServerVersion, User
 from .api.dialect import QUEUES_API_VERSION
-from .const import BEFORE_QUEUES_API, DEFAULT_OPTIONS, FEATURES, Feature
+from .const import BEFORE_QUEUES_API, DEFAULT_OPTIONS, FEATURES, INTERVAL_LIMITS, Feature
 
 if TYPE_CHECKING:
     from .coordinator import Coordinators
@@ -70,8 +70,11 @@ def missing_permissions(user: User, api_key: ApiKey, version: ServerVersion) -> 
 
 
 def option(entry: ConfigEntry, key: str) -> Any:
-    """Return an option of the entry, or its default."""
-    return entry.options.get(key, DEFAULT_OPTIONS[key])
+    """Return an option of the entry, or its default; an interval within its limits."""
+    value = entry.options.get(key, DEFAULT_OPTIONS[key])
+    if (limits := INTERVAL_LIMITS.get(key)) is not None:
+        return min(max(int(value), limits[0]), limits[1])
+    return value
 
 
 def reauth_if_refused(hass: HomeAssistant, entry: ImmichHubConfigEntry, err: ImmichError) -> None:
