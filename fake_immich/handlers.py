@@ -598,7 +598,7 @@ async def binary_response(
     last_modified: datetime,
     filename: str | None = None,
 ) -> web.StreamResponse:
-    """Stream bytes with caching headers and single-range support (206/416)."""
+    """Stream bytes with caching headers and single-range support (206; no 416, as Immich)."""
     request = ctx.request
     headers = {
         "ETag": etag,
@@ -617,9 +617,11 @@ async def binary_response(
     if range_header:
         parsed = _parse_range(range_header, total)
         if parsed is None:
-            return web.Response(
-                status=416, headers={**headers, "Content-Range": f"bytes */{total}"}
-            )
+            # Express, which sends Immich's files, fails such a range with an error that is no
+            # HTTP exception of Immich's: 2.x answers it 500, 3.x turns it into a bare 404.
+            if ctx.server.api_version.startswith("2."):
+                raise ApiError(500, "Internal server error")
+            raise ApiError(404, "Not Found")
         start, end = parsed
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{total}"

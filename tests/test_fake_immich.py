@@ -699,8 +699,8 @@ async def test_media_and_ranges(server: FakeImmich, http: aiohttp.ClientSession)
         f"/assets/{video.id}/original",
         headers={"Range": f"bytes={len(data)}-"},
     )
-    assert status == 416
-    assert resp.headers["Content-Range"] == f"bytes */{len(data)}"
+    # As Immich: a range past the end fails (Express's error), it is never a 416.
+    assert status == (500 if server.api_version.startswith("2.") else 404)
     person = next(p for p in lib.people.values() if p.owner_id == server.admin_user_id)
     status, _, resp = await call(http, server, "GET", f"/people/{person.id}/thumbnail")
     assert (status, resp.content_type) == (200, "image/jpeg")

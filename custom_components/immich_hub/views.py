@@ -24,6 +24,7 @@ from .api import (
     ImmichClient,
     ImmichError,
     ImmichNotFoundError,
+    ImmichRangeNotSatisfiableError,
 )
 from .const import DOMAIN
 from .data import ImmichHubConfigEntry, reauth_if_refused
@@ -120,6 +121,12 @@ class ImmichHubMediaView(HomeAssistantView):
         opener, cacheable = KINDS[kind]
         try:
             stream = await opener(entry.runtime_data.client, object_id, request.headers)
+        except ImmichRangeNotSatisfiableError as err:
+            # Immich fails these itself; the answer HTTP asks for is ours to give.
+            return web.Response(
+                status=416,
+                headers={hdrs.CONTENT_RANGE: f"bytes */{err.size}", hdrs.ACCEPT_RANGES: "bytes"},
+            )
         except (ImmichBadRequestError, ImmichNotFoundError) as err:
             # Immich answers 400 for an id that does not exist or is not the user's.
             raise web.HTTPNotFound from err

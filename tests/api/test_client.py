@@ -16,12 +16,14 @@ from custom_components.immich_hub.api import (
     AssetType,
     ImmichClient,
     ImmichQueueRunningError,
+    ImmichRangeNotSatisfiableError,
     ImmichTimeoutError,
     ImmichUnsupportedVersionError,
     QueueCommand,
     ServerVersion,
     UploadStatus,
 )
+from custom_components.immich_hub.api.stream import range_unsatisfiable
 from fake_immich import FakeImmich
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -394,7 +396,11 @@ async def test_large_stream_as_it_arrives(immich: FakeImmich, client: ImmichClie
 
 
 async def test_stream_conditional_and_bad_range(immich: FakeImmich, client: ImmichClient) -> None:
-    """ETag and Last-Modified are exposed; 304 and 416 come back as streams to pass on."""
+    """ETag and Last-Modified are exposed; a 304 comes back as a stream to pass on.
+
+    Immich fails a range past the end of the file (500 or 404) instead of answering 416: the
+    client finds the file's size with a one-byte range and says so.
+    """
     image = next(a for a in immich.library.owned_assets(immich.admin_user_id) if a.is_image)
     async with await client.get_original(image.id) as original:
         etag = original.etag
@@ -407,10 +413,38 @@ async def test_stream_conditional_and_bad_range(immich: FakeImmich, client: Immi
         assert cached.status == 304
         assert await cached.read() == b""
     unsatisfiable = {"Range": f"bytes={size + 10}-{size + 20}"}
-    async with await client.get_original(image.id, headers=unsatisfiable) as outside:
-        assert outside.status == 416
-        assert outside.content_range == f"bytes */{size}"
-        assert outside.content_length in (None, 0)
+    immich.clear_requests()
+    with pytest.raises(ImmichRangeNotSatisfiableError) as err:
+        await client.get_original(image.id, headers=unsatisfiable)
+    assert err.value.size == size
+    assert [r.headers.get("Range") for r in immich.requests] == [
+        f"bytes={size + 10}-{size + 20}",
+        "bytes=0-0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "unsatisfiable"),
+    [
+        ("bytes=100-", True),
+        ("bytes=100-200", True),
+        ("bytes=100-, 150-160", True),
+        ("bytes=-0", True),
+        ("bytes=99-", False),
+        ("bytes=0-0", False),
+        ("bytes=-500", False),
+        ("bytes=50-, 100-", False),
+        ("bytes=20-10", False),
+        ("bytes=abc-", False),
+        ("bytes=-", False),
+        ("bytes=100", False),
+        ("items=100-", False),
+        ("bytes=", False),
+    ],
+)
+def test_range_unsatisfiable(header: str, unsatisfiable: bool) -> None:
+    """Only a range that asks for nothing but bytes past the end is unsatisfiable (RFC 9110)."""
+    assert range_unsatisfiable(header, 100) is unsatisfiable
 
 
 # ---- upload -----------------------------------------------------------------------------------

@@ -82,3 +82,22 @@ async def test_reset_mid_stream(
     assert response.status == 200
     assert await response.read()
     await assert_clean(hass, caplog)
+
+
+async def test_failed_range_inside_the_file_is_a_gateway_error(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Only a range past the end becomes a 416: Immich failing a range it could serve is a 502."""
+    client = await hass_client()
+    url = f"/api/immich_hub/{entry.entry_id}/video/{_asset(immich, 'video')}"
+    immich.add_fault("status", path=r"/video/playback$", status=500, count=1)
+
+    response = await client.get(url, headers={"Range": "bytes=0-99"})
+
+    assert response.status == 502
+    await response.read()
+    await assert_clean(hass, caplog)

@@ -32,13 +32,20 @@ def first_asset(immich: FakeImmich, kind: str = "IMAGE") -> str:
 
 async def direct(immich: FakeImmich, path: str, headers: dict[str, str] | None = None) -> bytes:
     """Fetch an API path straight from the fake server with the admin key."""
+    return (await direct_response(immich, path, headers))[1]
+
+
+async def direct_response(
+    immich: FakeImmich, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    """Fetch an API path straight from the fake server; return the status and the body."""
     async with (
         aiohttp.ClientSession() as session,
         session.get(
             f"{immich.url}/api{path}", headers={"x-api-key": immich.admin_key, **(headers or {})}
         ) as response,
     ):
-        return await response.read()
+        return response.status, await response.read()
 
 
 @pytest.mark.parametrize(
@@ -106,7 +113,11 @@ async def test_video_ranges(
     kind: str,
     immich_path: str,
 ) -> None:
-    """Videos and originals stream whole or by range (206), and a bad range gets 416."""
+    """Videos and originals stream whole or by range (206), and a range past the end gets 416.
+
+    Immich itself fails a range past the end (500 in 2.x, 404 in 3.x): the proxy answers 416
+    with the size it learns from a one-byte range, a request spent only when a range failed.
+    """
     asset_id = first_asset(immich, "VIDEO")
     whole = await direct(immich, f"/assets/{asset_id}{immich_path}")
     url = f"/api/immich_hub/{loaded_entry.entry_id}/{kind}/{asset_id}"
@@ -120,8 +131,10 @@ async def test_video_ranges(
     assert response.headers["Accept-Ranges"] == "bytes"
     assert "Cache-Control" not in response.headers
 
+    immich.clear_requests()
     part = await client.get(url, headers={"Range": "bytes=100-1099"})
     assert part.status == 206
+    assert len(immich.requests) == 1
     assert await part.read() == whole[100:1100]
     assert part.headers["Content-Range"] == f"bytes 100-1099/{len(whole)}"
     assert part.headers["Content-Length"] == "1000"
@@ -130,9 +143,16 @@ async def test_video_ranges(
     assert tail.status == 206
     assert await tail.read() == whole[-10:]
 
-    beyond = await client.get(url, headers={"Range": f"bytes={len(whole) + 10}-"})
+    past_the_end = {"Range": f"bytes={len(whole) + 10}-"}
+    immich_status, _ = await direct_response(
+        immich, f"/assets/{asset_id}{immich_path}", past_the_end
+    )
+    assert immich_status == (500 if immich.api_version.startswith("2.") else 404)
+    immich.clear_requests()
+    beyond = await client.get(url, headers=past_the_end)
     assert beyond.status == 416
     assert beyond.headers["Content-Range"] == f"bytes */{len(whole)}"
+    assert [r.headers.get("Range") for r in immich.requests] == [past_the_end["Range"], "bytes=0-0"]
 
 
 async def test_authentication_required(

@@ -34,8 +34,12 @@ from .const import (
 from .dialect import MIN_VERSION, Dialect
 from .errors import (
     ImmichBadRequestError,
+    ImmichError,
     ImmichInvalidResponseError,
+    ImmichNotFoundError,
     ImmichQueueRunningError,
+    ImmichRangeNotSatisfiableError,
+    ImmichServerError,
     ImmichUnsupportedVersionError,
     error_for_status,
 )
@@ -71,7 +75,7 @@ from .models import (
     User,
     VersionCheck,
 )
-from .stream import AssetStream, translate_errors
+from .stream import AssetStream, range_unsatisfiable, translate_errors
 from .upload import (
     build_form,
     bytes_chunks,
@@ -333,19 +337,39 @@ class ImmichClient:
         params: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
     ) -> AssetStream:
-        """Open a streamed GET; Range and conditional request headers are passed through."""
+        """Open a streamed GET; Range and conditional request headers are passed through.
+
+        A range that starts past the end of the file raises ImmichRangeNotSatisfiableError.
+        """
         passed = {
             name: value
             for name, value in (headers or {}).items()
             if name.lower() in STREAM_REQUEST_HEADERS
         }
         passed["Accept"] = "*/*"
+        try:
+            return await self._send_stream(path, params, passed)
+        except (ImmichNotFoundError, ImmichServerError) as err:
+            asked = next((value for name, value in passed.items() if name.lower() == "range"), None)
+            if asked is None:
+                raise
+            # Immich fails a range past the end (500 in 2.x, 404 in 3.x) instead of answering
+            # 416: only a failed range costs this second, one-byte request for the size.
+            size = await self._stream_size(path, params)
+            if size is None or not range_unsatisfiable(asked, size):
+                raise
+            raise ImmichRangeNotSatisfiableError(size) from err
+
+    async def _send_stream(
+        self, path: str, params: Mapping[str, str] | None, headers: Mapping[str, str]
+    ) -> AssetStream:
+        """Send a streamed GET and return its open body."""
         with translate_errors(self._url):
             response = await self._session.request(
                 "GET",
                 self._api_url + path,
                 params=params,
-                headers=self._headers(passed),
+                headers=self._headers(headers),
                 timeout=self._stream_timeout(),
                 read_bufsize=STREAM_READ_BUFFER,
             )
@@ -357,6 +381,17 @@ class ImmichClient:
                 response.release()
                 raise
         return AssetStream(response, self._url)
+
+    async def _stream_size(self, path: str, params: Mapping[str, str] | None) -> int | None:
+        """Return the length of a streamed file, asked with a one-byte range; None if unknown."""
+        try:
+            async with await self._send_stream(
+                path, params, {"Range": "bytes=0-0", "Accept": "*/*"}
+            ) as probe:
+                await probe.read()
+                return probe.total_size
+        except ImmichError:
+            return None
 
     # ---- version gate ----------------------------------------------------------------------
 

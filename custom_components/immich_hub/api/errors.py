@@ -28,6 +28,18 @@ class ImmichTimeoutError(ImmichConnectionError):
     """The server did not answer in time."""
 
 
+class ImmichRangeNotSatisfiableError(ImmichError):
+    """The range asked for starts past the end of the file, of ``size`` bytes.
+
+    Immich fails such a request as an error of its own (500 in 2.x, 404 in 3.x) instead of
+    answering 416; the client finds the size and raises this instead.
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"The range asked for starts past the end of the file ({size} bytes)")
+        self.size = size
+
+
 class ImmichInvalidResponseError(ImmichError):
     """The answer is not what an Immich server sends (not JSON, wrong shape, HTML)."""
 

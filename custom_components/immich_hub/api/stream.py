@@ -29,6 +29,27 @@ def translate_errors(url: str) -> Iterator[None]:
         raise ImmichConnectionError(f"Error talking to {url}: {err}") from err
 
 
+def range_unsatisfiable(header: str, size: int) -> bool:
+    """Tell whether a ``Range`` header asks only for bytes past the end of ``size`` (RFC 9110).
+
+    A header that cannot be parsed is not unsatisfiable: a server ignores it.
+    """
+    unit, _, ranges = header.partition("=")
+    if unit.strip().lower() != "bytes" or not ranges.strip():
+        return False
+    for spec in ranges.split(","):
+        first, dash, last = (part.strip() for part in spec.partition("-"))
+        if not dash or not (first or last) or not (first + last).isdigit():
+            return False
+        if first and last and int(last) < int(first):
+            return False
+        if first and int(first) < size:
+            return False
+        if not first and int(last) > 0 and size > 0:
+            return False
+    return True
+
+
 class AssetStream:
     """An open response body from Immich, read chunk by chunk; close it when done.
 
@@ -67,6 +88,14 @@ class AssetStream:
     def content_range(self) -> str | None:
         """Return the Content-Range header of a partial response."""
         return self.headers.get("content-range")
+
+    @property
+    def total_size(self) -> int | None:
+        """Return the length of the whole file (from Content-Range, or a 200's Content-Length)."""
+        if self.status == 206 and self.content_range is not None:
+            total = self.content_range.rpartition("/")[2].strip()
+            return int(total) if total.isdigit() else None
+        return self.content_length if self.status == 200 else None
 
     @property
     def etag(self) -> str | None:
