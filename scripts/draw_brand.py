@@ -1,9 +1,10 @@
 """Draw Immich Hub's brand images: icon.png, icon@2x.png, logo.png and logo@2x.png.
 
 A rounded photo frame in warm colours with a sun over two hills, and a small house-shaped hub
-mark (a house with three connected dots) in its lower right corner. Run from anywhere:
+mark (a house with three connected dots) in its lower right corner. They live in the
+integration's own ``brand/`` folder, which Home Assistant serves from 2026.3 on. Run from anywhere:
 
-    .venv/bin/python brand/draw.py
+    .venv/bin/python scripts/draw_brand.py
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent / "custom_components" / "immich_hub" / "brand"
 SCALE = 4  # drawn larger, then scaled down, for smooth edges
 
 FRAME = (255, 244, 228)
