@@ -40,7 +40,7 @@ from tests.media.conftest import setup_media_source  # noqa: F401
 from tests.services.conftest import allowed_dir  # noqa: F401
 from tests.test_config_flow import _submit
 
-from .immich_api import PREFIX, SECRETS, ImmichApi, Server, album_owner
+from .immich_api import PREFIX, SECRETS, ImmichApi, Server, album_owner, locked_folder
 
 HERE = Path(__file__).resolve().parent
 ENVIRONMENT = {
@@ -166,13 +166,27 @@ async def _users_leftovers(api: ImmichApi, admin: ImmichApi) -> list[Leftover]:
     ]
 
 
+async def remove_locked_uploads(api: ImmichApi, email: str, password: str) -> list[str]:
+    """Delete the tests' assets in a user's locked folder, which API keys cannot see; name them."""
+    async with locked_folder(api, email, password) as unlocked:
+        found = await unlocked.search(visibility="locked", originalFileName=PREFIX)
+        if found:
+            await unlocked.delete("/assets", {"ids": [a["id"] for a in found], "force": True})
+    return [f"locked asset {asset['originalFileName']!r}" for asset in found]
+
+
 async def _leftovers(server: Server) -> list[str]:
     """Remove what a run left in Immich (e2e albums, assets, tags, keys, paused queues); name it."""
     async with aiohttp.ClientSession() as session:
         admin = ImmichApi(session, server.url, server.admin_key)
+        user = admin.with_key(server.user_key)
+        locked = [
+            *await remove_locked_uploads(admin, server.admin_email, server.admin_password),
+            *await remove_locked_uploads(user, server.user_email, server.user_password),
+        ]
         found = [
             *await _users_leftovers(admin, admin),
-            *await _users_leftovers(admin.with_key(server.user_key), admin),
+            *await _users_leftovers(user, admin),
             *(
                 (f"paused queue {name}", partial(admin.put, f"/queues/{name}", {"isPaused": False}))
                 for name, queue in (await admin.queues()).items()
@@ -181,7 +195,7 @@ async def _leftovers(server: Server) -> list[str]:
         ]
         for _, remove in found:
             await remove()
-    return [what for what, _ in found]
+    return [*locked, *(what for what, _ in found)]
 
 
 async def _remove_tag(api: ImmichApi, admin: ImmichApi, tag_id: str) -> None:
@@ -190,6 +204,8 @@ async def _remove_tag(api: ImmichApi, admin: ImmichApi, tag_id: str) -> None:
     Immich writes an asset's tags into its sidecar file and reads them back from there: a tag
     deleted while still on an asset comes back.
     """
+    if tag_id not in {tag["id"] for tag in await api.get("/tags")}:
+        return  # a test removed it
     if tagged := [asset["id"] for asset in await api.search(tagIds=[tag_id])]:
         await api.request("DELETE", f"/tags/{tag_id}/assets", {"ids": tagged})
         await admin.wait_for_jobs()
@@ -277,6 +293,10 @@ class Cleanup:
     def tag(self, api: ImmichApi, tag_id: str) -> None:
         """Take a tag off its assets and delete it."""
         self._stack.push_async_callback(_remove_tag, api, self._admin, tag_id)
+
+    def locked_uploads(self, api: ImmichApi, email: str, password: str) -> None:
+        """Delete the tests' assets in a user's locked folder."""
+        self._stack.push_async_callback(remove_locked_uploads, api, email, password)
 
     def resume(self, queue: str) -> None:
         """Resume a queue (Immich's camelCase name) the test paused."""

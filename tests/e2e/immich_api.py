@@ -7,7 +7,8 @@ client reads from the same real server.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import io
@@ -231,6 +232,14 @@ class ImmichApi:
         except TimeoutError as err:
             raise AssertionError(f"Immich's jobs still run after {JOBS_TIMEOUT} s: {busy}") from err
 
+    async def wait_until_active(self, queue: str) -> None:
+        """Wait until a queue (Immich's name) runs a job."""
+        async with asyncio.timeout(JOBS_TIMEOUT):
+            while True:
+                if (await self.queues())[queue]["statistics"]["active"]:
+                    return
+                await asyncio.sleep(0.1)
+
     async def wait_until_processed(self, asset_id: str) -> dict[str, Any]:
         """Wait until Immich has processed an asset (its jobs done, its thumbnail there)."""
         await self.wait_for_jobs()
@@ -238,6 +247,31 @@ class ImmichApi:
         assert status == 200, f"no thumbnail for {asset_id} after its jobs ran"
         asset: dict[str, Any] = await self.get(f"/assets/{asset_id}")
         return asset
+
+
+PIN_CODE = "246810"
+"""The PIN code a user without one gets while a test opens their locked folder."""
+
+
+@asynccontextmanager
+async def locked_folder(api: ImmichApi, email: str, password: str) -> AsyncIterator[ImmichApi]:
+    """Yield the user's API through a login session unlocked with a PIN code.
+
+    Only such a session reaches assets in the locked folder (an API key does not even see
+    them). The user gets a PIN code for the while; it is removed, and the session ended, after.
+    """
+    login = await api.post("/auth/login", {"email": email, "password": password})
+    session = ImmichApi(api.session, api.url, login["accessToken"], token=True)
+    try:
+        assert not (await session.get("/auth/status"))["pinCode"], f"{email} has a PIN code"
+        await session.post("/auth/pin-code", {"pinCode": PIN_CODE})
+        try:
+            await session.post("/auth/session/unlock", {"pinCode": PIN_CODE})
+            yield session
+        finally:
+            await session.delete("/auth/pin-code", {"pinCode": PIN_CODE})
+    finally:
+        await session.post("/auth/logout")
 
 
 def album_owner(album: dict[str, Any]) -> str:
