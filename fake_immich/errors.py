@@ -26,6 +26,11 @@ Both versions send the `x-immich-cid` header. Messages used by the fake, as Immi
 ``Missing required permission: <perm>`` (API key lacks the permission, 403),
 ``Not found or no <perm> access`` (unknown or foreign id, 400),
 ``Cannot <METHOD> <path>`` (unknown route, 404), ``Internal server error`` (500).
+
+NestJS adds ``error`` (the reason phrase) only to an exception raised with a message: 2.x sends
+``{"message": "Not Found", "statusCode": 404, "correlationId": ...}`` for a bare
+``NotFoundException()`` and ``{"message": "Internal server error", "statusCode": 500, ...}`` for
+an error that is no HTTP exception at all (``ApiError(..., titled=False)``).
 """
 
 from __future__ import annotations
@@ -45,11 +50,13 @@ class ApiError(Exception):
         message: str | list[str],
         *,
         issues: list[dict[str, Any]] | None = None,
+        titled: bool = True,
     ) -> None:
         super().__init__(message if isinstance(message, str) else "; ".join(message))
         self.status = status
         self.message = message
         self.issues = issues
+        self.titled = titled
 
 
 def reason(status: int) -> str:
@@ -60,14 +67,14 @@ def reason(status: int) -> str:
         return "Error"
 
 
-def error_body_v2(status: int, message: str | list[str], correlation_id: str) -> dict[str, Any]:
-    """Build an Immich 2.x error body."""
-    return {
-        "message": message,
-        "error": reason(status),
-        "statusCode": status,
-        "correlationId": correlation_id,
-    }
+def error_body_v2(
+    status: int, message: str | list[str], correlation_id: str, *, titled: bool = True
+) -> dict[str, Any]:
+    """Build an Immich 2.x error body (``error`` only when ``titled``)."""
+    body: dict[str, Any] = {"message": message}
+    if titled:
+        body["error"] = reason(status)
+    return {**body, "statusCode": status, "correlationId": correlation_id}
 
 
 def error_body_v3(
@@ -82,7 +89,7 @@ def error_body_v3(
 def error_body(api_version: str, error: ApiError, correlation_id: str) -> dict[str, Any]:
     """Build the error body of the dialect an API version speaks."""
     if api_version.startswith("2."):
-        return error_body_v2(error.status, error.message, correlation_id)
+        return error_body_v2(error.status, error.message, correlation_id, titled=error.titled)
     return error_body_v3(error.status, error.message, error.issues)
 
 

@@ -7,14 +7,16 @@ the errors Immich itself would answer, with Immich's wording.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import hashlib
 import io
+from pathlib import PurePath
 import re
 from typing import Any, Final, Protocol
+from urllib.parse import quote, urlencode
 
 from aiohttp import BodyPartReader, web
 from PIL import Image
@@ -28,6 +30,13 @@ from .media import SyntheticBody
 CHUNK: Final = 64 * 1024
 MAX_KEPT_UPLOAD: Final = 32 * 1024 * 1024
 _VIDEO_EXTENSIONS: Final = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
+# Images a browser shows, by extension: Immich sends their original as the full size.
+_WEB_IMAGE_EXTENSIONS: Final = (".avif", ".bmp", ".gif", ".jpeg", ".jpg", ".png", ".webp")
+CACHED: Final = (
+    "private, max-age=86400, no-transform, stale-while-revalidate=2592000, stale-if-error=2592000"
+)
+NOT_CACHED: Final = "private, no-cache, no-transform"
+_URI_SAFE: Final = "-_.!~*'()"  # what JavaScript's encodeURIComponent leaves as it is
 _ASSET_UPDATES: Final = (
     ("isFavorite", "is_favorite"),
     ("visibility", "visibility"),
@@ -547,7 +556,11 @@ async def asset_statistics(ctx: Context) -> web.StreamResponse:
 async def get_asset(ctx: Context) -> web.StreamResponse:
     """GET /assets/{id}."""
     asset = readable_asset(ctx, ctx.params["id"])
-    body = dto(ctx).asset(asset, with_exif=True, with_people=True, with_tags=True, with_owner=True)
+    body = dto(ctx).asset(
+        asset, with_exif=True, with_people=True, with_tags=True, with_owner=True, with_stack=True
+    )
+    if asset.owner_id != ctx.auth_user.id:
+        body["people"] = []  # as Immich: only the owner sees who is in a photo
     return json_response(body)
 
 
@@ -568,7 +581,8 @@ async def update_asset(ctx: Context) -> web.StreamResponse:
         if taken is not None:
             asset.taken_at = taken
     asset.updated_at = ctx.library.now()
-    return json_response(dto(ctx).asset(asset, with_exif=True, with_tags=True, with_owner=True))
+    # As Immich: with EXIF data and faces, without tags or owner.
+    return json_response(dto(ctx).asset(asset, with_exif=True, with_people=True))
 
 
 @handles("getRandom")
@@ -582,11 +596,24 @@ async def random_assets(ctx: Context) -> web.StreamResponse:
 
 
 def _etag(asset: Asset, variant: str) -> str:
-    return (
-        '"'
-        + hashlib.sha1(f"{asset.id}:{variant}".encode(), usedforsecurity=False).hexdigest()[:16]
-        + '"'
-    )
+    """Return a weak ETag, as Express makes them from a file's size and time."""
+    digest = hashlib.sha1(f"{asset.id}:{variant}".encode(), usedforsecurity=False).hexdigest()
+    return f'W/"{digest[:16]}"'
+
+
+@contextlib.contextmanager
+def sending_file(ctx: Context) -> Iterator[None]:
+    """Answer a failure of a route that sends a file as Immich does.
+
+    Immich 3 turns every error of its sendFile helper (originals, video, faces) into a bare
+    404; 2.x sends the error as raised.
+    """
+    try:
+        yield
+    except ApiError as error:
+        if ctx.server.api_version.startswith("2."):
+            raise
+        raise ApiError(404, "Not Found") from error
 
 
 async def binary_response(
@@ -597,6 +624,7 @@ async def binary_response(
     etag: str,
     last_modified: datetime,
     filename: str | None = None,
+    cache_control: str = CACHED,
 ) -> web.StreamResponse:
     """Stream bytes with caching headers and single-range support (206; no 416, as Immich)."""
     request = ctx.request
@@ -604,10 +632,11 @@ async def binary_response(
         "ETag": etag,
         "Last-Modified": last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
         "Accept-Ranges": "bytes",
-        "Cache-Control": "private, max-age=86400, no-transform",
+        "Cache-Control": cache_control,
     }
     if filename:
-        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        encoded = quote(filename, safe=_URI_SAFE)
+        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{encoded}"
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers=headers)
     total = data.size if isinstance(data, SyntheticBody) else len(data)
@@ -666,23 +695,51 @@ def _original(lib: Library, asset: Asset) -> bytes | SyntheticBody:
 
 @handles("viewAsset")
 async def view_asset(ctx: Context) -> web.StreamResponse:
-    """GET /assets/{id}/thumbnail?size=thumbnail|preview|fullsize|original."""
+    """GET /assets/{id}/thumbnail?size=thumbnail|preview|fullsize.
+
+    As Immich: the thumbnail is WebP, the preview JPEG; the full size of a photo a browser
+    shows is a redirect to its original, of anything else to its preview (Immich makes no
+    full-size renditions unless told to).
+    """
     asset = readable_asset(ctx, ctx.params["id"], "asset.view")
     size = ctx.query.get("size", "thumbnail")
-    lib = ctx.library
+    stem = PurePath(asset.file_name).stem
     if size == "original":
-        data, ctype = lib.media.original(asset.payload), asset.mime
+        if ctx.server.api_version.startswith("2."):
+            raise ApiError(400, "May not request original file")
+        return _redirect(ctx, "original")
+    if size == "fullsize":
+        web_image = asset.file_name.lower().endswith(_WEB_IMAGE_EXTENSIONS)
+        return _redirect(ctx, "original" if web_image else "preview")
+    if size == "thumbnail":
+        data, ctype = ctx.library.media.webp_thumbnail(asset.payload), "image/webp"
+        filename = f"{stem}_thumbnail.webp"
     else:
-        data, ctype = lib.media.sized(asset.payload, size), "image/jpeg"
+        data, ctype = ctx.library.media.sized(asset.payload, size), "image/jpeg"
+        filename = f"{stem}_{size}.jpeg"
     return await binary_response(
-        ctx, data, ctype, etag=_etag(asset, size), last_modified=asset.modified_at
+        ctx, data, ctype, etag=_etag(asset, size), last_modified=asset.modified_at,
+        filename=filename,
+    )  # fmt: skip
+
+
+def _redirect(ctx: Context, target: str) -> web.StreamResponse:
+    """Redirect a rendition as Immich does: to the original (relative) or to another size."""
+    query = {name: value for name, value in ctx.request.query.items() if name != "size"}
+    if target == "original":
+        location = "original?" + urlencode(query)
+    else:
+        location = ctx.request.path + "?" + urlencode({**query, "size": target})
+    return web.Response(
+        status=302, headers={"Location": location}, text=f"Found. Redirecting to {location}"
     )
 
 
 @handles("downloadAsset")
 async def download_asset(ctx: Context) -> web.StreamResponse:
     """GET /assets/{id}/original."""
-    asset = readable_asset(ctx, ctx.params["id"], "asset.download")
+    with sending_file(ctx):
+        asset = readable_asset(ctx, ctx.params["id"], "asset.download")
     data = _original(ctx.library, asset)
     return await binary_response(
         ctx, data, asset.mime, etag=_etag(asset, "original"), last_modified=asset.modified_at,
@@ -693,9 +750,10 @@ async def download_asset(ctx: Context) -> web.StreamResponse:
 @handles("playAssetVideo")
 async def play_video(ctx: Context) -> web.StreamResponse:
     """GET /assets/{id}/video/playback."""
-    asset = readable_asset(ctx, ctx.params["id"], "asset.view")
-    if asset.is_image:
-        raise ApiError(400, "Asset is not a video")
+    with sending_file(ctx):
+        asset = readable_asset(ctx, ctx.params["id"], "asset.view")
+        if asset.is_image:
+            raise ApiError(404, "Asset not found or asset is not a video")
     # As Immich does: the MP4 transcode when there is one, else the original.
     data = _original(ctx.library, asset)
     served = "video/mp4" if asset.encoded else asset.mime
@@ -1117,15 +1175,16 @@ async def get_person(ctx: Context) -> web.StreamResponse:
 @handles("getPersonThumbnail")
 async def person_thumbnail(ctx: Context) -> web.StreamResponse:
     """GET /people/{id}/thumbnail: a face crop (here: the thumbnail of the person's asset)."""
-    person = owned(ctx, ctx.library.people, ctx.params["id"], "person.read")
-    asset = ctx.library.assets.get(person.thumbnail_asset_id or "")
-    if asset is None:
-        raise ApiError(404, "Not Found")
+    with sending_file(ctx):
+        person = owned(ctx, ctx.library.people, ctx.params["id"], "person.read")
+        asset = ctx.library.assets.get(person.thumbnail_asset_id or "")
+        if asset is None:
+            raise ApiError(404, "Not Found", titled=False)
     data = ctx.library.media.sized(asset.payload, "thumbnail")
-    etag = '"' + person.id[:16] + '"'
     return await binary_response(
-        ctx, data, "image/jpeg", etag=etag, last_modified=person.updated_at
-    )
+        ctx, data, "image/jpeg", etag=f'W/"{person.id[:16]}"', last_modified=person.updated_at,
+        cache_control=NOT_CACHED,
+    )  # fmt: skip
 
 
 @handles("getAllTags")

@@ -322,6 +322,14 @@ class MediaCache:
         self._data[(key, size)] = data
         return data
 
+    def webp_thumbnail(self, key: str) -> bytes:
+        """Return the thumbnail as Immich serves it: WebP."""
+        cached = self._data.get((key, "thumbnail.webp"))
+        if cached is None:
+            cached = media.to_webp(self.sized(key, "thumbnail"))
+            self._data[(key, "thumbnail.webp")] = cached
+        return cached
+
 
 def checksum_of(data: bytes) -> str:
     """Return Immich's checksum form: base64 of the SHA-1 digest."""

@@ -80,6 +80,14 @@ def resize_jpeg(data: bytes, longest: int) -> bytes:
         return out.getvalue()
 
 
+def to_webp(data: bytes) -> bytes:
+    """Return an image as WebP, the format Immich makes its thumbnails in."""
+    with Image.open(io.BytesIO(data)) as image:
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "WEBP", quality=80)
+        return out.getvalue()
+
+
 # --- MP4 ---------------------------------------------------------------------------------------
 # A hand-built ISO BMFF file with one video track of Motion-JPEG samples (sample entry `mp4v`
 # with ESDS object type 0x6C, "Visual ISO/IEC 10918-1", the registered JPEG type). It is a

@@ -661,14 +661,21 @@ async def test_memories_today(server: FakeImmich, http: aiohttp.ClientSession) -
 
 
 async def test_media_and_ranges(server: FakeImmich, http: aiohttp.ClientSession) -> None:
-    """Thumbnails have their size; originals and video stream with Range support."""
+    """Thumbnails have their size; originals and video stream with Range support.
+
+    As in Immich, the thumbnail is WebP and the full size of a JPEG redirects to its original.
+    """
     lib = server.library
     image = next(a for a in lib.assets.values() if a.type == "IMAGE" and a.mime == "image/jpeg")
-    for size, longest in (("thumbnail", 250), ("preview", 1440), ("fullsize", 1200)):
+    for size, longest, content_type in (
+        ("thumbnail", 250, "image/webp"),
+        ("preview", 1440, "image/jpeg"),
+        ("fullsize", 1200, "image/jpeg"),
+    ):
         status, body, resp = await call(
             http, server, "GET", f"/assets/{image.id}/thumbnail?size={size}"
         )
-        assert (status, resp.content_type) == (200, "image/jpeg")
+        assert (status, resp.content_type) == (200, content_type)
         with Image.open(io.BytesIO(body)) as picture:
             assert max(picture.size) <= longest
     status, original, resp = await call(http, server, "GET", f"/assets/{image.id}/original")
@@ -776,7 +783,7 @@ async def test_bulk_assets_and_big_album(http: aiohttp.ClientSession) -> None:
         status, body, _ = await call(http, server, "GET", f"/albums/{album.id}")
         assert (status, body["assetCount"], len(body["assets"])) == (200, 5000, 5000)
         status, _, resp = await call(http, server, "GET", f"/assets/{ids[0]}/thumbnail")
-        assert (status, resp.content_type) == (200, "image/jpeg")
+        assert (status, resp.content_type) == (200, "image/webp")
         server.assert_no_violations()
 
 
@@ -798,7 +805,7 @@ async def test_large_video_is_generated_as_sent(
         assert (status, resp.headers["Content-Range"]) == (206, f"bytes 1000000-1070000/{size}")
         assert data == body.expected(1_000_000, 1_070_000)
     status, _, resp = await call(http, server, "GET", f"/assets/{asset_id}/thumbnail")
-    assert (status, resp.content_type) == (200, "image/jpeg")
+    assert (status, resp.content_type) == (200, "image/webp")
     server.assert_no_violations()
 
 

@@ -83,12 +83,12 @@ async def test_upload_duplicate_and_check(pair: Pair, tmp_path: Path) -> None:
             side.cleanups.append(
                 lambda: side.raw("DELETE", "/assets", body={"ids": [result.id], "force": True})
             )
-            await side.wait_for_thumbnail(result.id)
         side.ids["photo"] = result.id
         return result
 
     fake, real = await pair.compare(upload)
     assert fake.status == real.status == UploadStatus.CREATED
+    await pair.real.wait_for_thumbnail(pair.real.ids["photo"])
     fake, real = await pair.compare(
         lambda side: side.admin.upload_bytes(data, filename="again.jpg")
     )

@@ -72,7 +72,9 @@ async def test_images_are_cached(
     assert response.status == 200
     body = await response.read()
     assert body == await direct(immich, immich_path.format(id=asset_id))
-    assert response.headers["Content-Type"] == "image/jpeg"
+    # As Immich makes them: WebP thumbnails, JPEG previews, a JPEG's original as its full size.
+    expected = "image/webp" if kind == "thumbnail" else "image/jpeg"
+    assert response.headers["Content-Type"] == expected
     assert response.headers["Content-Length"] == str(len(body))
     assert response.headers["ETag"]
     assert response.headers["Last-Modified"]
