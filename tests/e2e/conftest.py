@@ -39,6 +39,7 @@ from tests.conftest import _Everything
 from tests.media.conftest import setup_media_source  # noqa: F401
 from tests.services.conftest import allowed_dir  # noqa: F401
 from tests.test_config_flow import _submit
+from tests.test_slideshow import player  # noqa: F401
 
 from .immich_api import PREFIX, SECRETS, ImmichApi, Server, album_owner, locked_folder
 
