@@ -649,7 +649,7 @@ async def binary_response(
             # Express, which sends Immich's files, fails such a range with an error that is no
             # HTTP exception of Immich's: 2.x answers it 500, 3.x turns it into a bare 404.
             if ctx.server.api_version.startswith("2."):
-                raise ApiError(500, "Internal server error")
+                raise ApiError(500, "Internal server error", titled=False)
             raise ApiError(404, "Not Found")
         start, end = parsed
         status = 206
