@@ -51,12 +51,15 @@ class ApiError(Exception):
         *,
         issues: list[dict[str, Any]] | None = None,
         titled: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message if isinstance(message, str) else "; ".join(message))
         self.status = status
         self.message = message
         self.issues = issues
         self.titled = titled
+        self.headers = headers or {}
+        """Headers the error answer carries besides the body's (a failed range's size)."""
 
 
 def reason(status: int) -> str:

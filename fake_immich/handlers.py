@@ -648,9 +648,11 @@ async def binary_response(
         if parsed is None:
             # Express, which sends Immich's files, fails such a range with an error that is no
             # HTTP exception of Immich's: 2.x answers it 500, 3.x turns it into a bare 404.
+            # The answer still tells the size, as Express set Content-Range before failing.
+            size = {"Content-Range": f"bytes */{total}"}
             if ctx.server.api_version.startswith("2."):
-                raise ApiError(500, "Internal server error", titled=False)
-            raise ApiError(404, "Not Found")
+                raise ApiError(500, "Internal server error", titled=False, headers=size)
+            raise ApiError(404, "Not Found", headers=size)
         start, end = parsed
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{total}"

@@ -283,6 +283,7 @@ class FakeImmich:
             error_body(self.api_version, error, cid), status=error.status, dumps=dumps
         )
         response[ERROR_KEY] = True
+        response.headers.update(error.headers)
         response.headers[CID_HEADER] = cid
         return response
 

@@ -49,8 +49,12 @@ class Exchange:
 
     @property
     def json(self) -> Any:
-        """Return the decoded JSON body, or None when it is not JSON."""
-        if "json" not in self.headers.get("content-type", ""):
+        """Return the decoded JSON body, or None when it is not JSON.
+
+        The type is not trusted: Immich sends the error of a file route as JSON labelled with
+        the file's type (``image/jpeg; charset=utf-8``).
+        """
+        if self.body.lstrip()[:1] not in (b"{", b"["):
             return None
         try:
             return json.loads(self.body) if self.body else None
