@@ -1,0 +1,140 @@
+"""The assets event entity against a real Immich: phone uploads and albums other users change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
+
+from .conftest import Cleanup, add_entry, entity_id, poll
+from .immich_api import PREFIX, ImmichApi, Server, unique_jpeg, unique_name
+
+
+def record(hass: HomeAssistant, entry: ConfigEntry[Any]) -> list[dict[str, Any]]:
+    """Collect every event an entry's assets entity fires, with its data."""
+    watched = entity_id(hass, entry, "event", "assets")
+    fired: list[dict[str, Any]] = []
+
+    @callback
+    def _on_change(event: Event) -> None:
+        new = event.data["new_state"]
+        if event.data["entity_id"] == watched and new and new.attributes.get("event_type"):
+            fired.append(dict(new.attributes))
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, _on_change)
+    return fired
+
+
+def data(fired: dict[str, Any]) -> dict[str, Any]:
+    """Return an event's data, without the entity's own attributes."""
+    return {k: v for k, v in fired.items() if k not in ("friendly_name", "event_types")}
+
+
+async def test_asset_added_after_a_phone_upload(
+    hass: HomeAssistant,
+    admin_entry: ConfigEntry[Any],
+    admin_api: ImmichApi,
+    cleanup: Cleanup,
+    tmp_path: Path,
+) -> None:
+    """A photo the phone app uploads fires asset_added once, described as Immich describes it."""
+    fired = record(hass, admin_entry)
+    await poll(hass)
+    assert fired == []  # nothing that was there before is news
+
+    taken = datetime(2021, 6, 7, 8, 9, 10, tzinfo=UTC)
+    asset_id = await admin_api.upload(unique_jpeg(tmp_path / f"{PREFIX}-phone.jpg", taken=taken))
+    cleanup.asset(admin_api, asset_id)
+    asset = await admin_api.wait_until_processed(asset_id)
+    await poll(hass)
+    await poll(hass)
+
+    assert [data(event) for event in fired] == [
+        {
+            "event_type": "asset_added",
+            "asset_id": asset_id,
+            "type": asset["type"].lower(),
+            "file_name": asset["originalFileName"],
+            "taken_at": dt_util.parse_datetime(asset["exifInfo"]["dateTimeOriginal"]).isoformat(),
+            "album_ids": [],
+            "album_names": [],
+        }
+    ]
+
+
+async def test_album_changed_by_another_user(
+    hass: HomeAssistant,
+    server: Server,
+    admin_api: ImmichApi,
+    user_api: ImmichApi,
+    cleanup: Cleanup,
+    tmp_path: Path,
+) -> None:
+    """Each user's entry sees album_changed when the other user changes an album they share.
+
+    The admin shares an album with the user as editor; the admin adds a photo, then the user
+    uploads one and adds it.
+    """
+    photos = [asset["id"] for asset in await admin_api.search(type="IMAGE")][:2]
+    me = await user_api.me()
+    name = unique_name("shared album")
+    album = await admin_api.post(
+        "/albums",
+        {
+            "albumName": name,
+            "assetIds": photos[:1],
+            "albumUsers": [{"userId": me["id"], "role": "editor"}],
+        },
+    )
+    cleanup.album(admin_api, album["id"])
+    admin_entry = await add_entry(hass, server, server.admin_key)
+    user_entry = await add_entry(hass, server, server.user_key)
+    admins, users = record(hass, admin_entry), record(hass, user_entry)
+    await poll(hass)
+    assert (admins, users) == ([], [])
+
+    async def one_more() -> dict[str, Any]:
+        """Return the album_changed event of one asset added, with Immich's count now."""
+        count = (await admin_api.get(f"/albums/{album['id']}"))["assetCount"]
+        return {
+            "event_type": "album_changed",
+            "album_id": album["id"],
+            "album_name": name,
+            "asset_count": count,
+            "added": 1,
+            "removed": 0,
+        }
+
+    await admin_api.put(f"/albums/{album['id']}/assets", {"ids": photos[1:]})
+    expected = await one_more()
+    await poll(hass)
+    assert [data(event) for event in users] == [expected]
+    assert [data(event) for event in admins] == [expected]
+
+    users.clear()
+    admins.clear()
+    upload = unique_jpeg(tmp_path / f"{PREFIX}-from-the-user.jpg")
+    uploaded = await user_api.upload(upload)
+    cleanup.asset(user_api, uploaded)
+    await admin_api.wait_for_jobs()
+    (added,) = await user_api.put(f"/albums/{album['id']}/assets", {"ids": [uploaded]})
+    assert added["success"]
+    expected = await one_more()
+    await poll(hass)
+    assert [data(event) for event in admins] == [expected]
+    assert sorted((event["event_type"] for event in users), reverse=True) == [
+        "asset_added",
+        "album_changed",
+    ]
+    assert data(next(e for e in users if e["event_type"] == "album_changed")) == expected
+    new = next(e for e in users if e["event_type"] == "asset_added")
+    assert (new["asset_id"], new["album_ids"], new["album_names"]) == (
+        uploaded,
+        [album["id"]],
+        [name],
+    )
