@@ -295,8 +295,14 @@ class Dto:
 
     # --- timeline ------------------------------------------------------------------------------
 
-    def time_bucket(self, assets: list[Asset]) -> dict[str, Any]:
-        """Build a TimeBucketAssetResponseDto (columnar arrays)."""
+    def time_bucket(
+        self, assets: list[Asset], *, with_coordinates: bool = False
+    ) -> dict[str, Any]:
+        """Build a TimeBucketAssetResponseDto (columnar arrays).
+
+        As Immich: coordinates only when asked for, and each asset's ``status``, which the spec
+        does not declare.
+        """
         dto: dict[str, Any] = {
             "city": [a.city for a in assets],
             "country": [a.country for a in assets],
@@ -311,16 +317,18 @@ class Dto:
             "isFavorite": [a.is_favorite for a in assets],
             "isImage": [a.is_image for a in assets],
             "isTrashed": [a.is_trashed for a in assets],
-            "latitude": [a.latitude for a in assets],
             "livePhotoVideoId": [None for _ in assets],
             "localOffsetHours": [0 for _ in assets],
-            "longitude": [a.longitude for a in assets],
             "ownerId": [a.owner_id for a in assets],
             "projectionType": [None for _ in assets],
             "ratio": [a.width / a.height if a.height else 1 for a in assets],
+            "status": ["trashed" if a.is_trashed else "active" for a in assets],
             "thumbhash": [THUMBHASH for _ in assets],
             "visibility": [a.visibility for a in assets],
         }
+        if with_coordinates:
+            dto["latitude"] = [a.latitude for a in assets]
+            dto["longitude"] = [a.longitude for a in assets]
         if self.v3:
             dto["createdAt"] = [iso(a.created_at) for a in assets]
         return dto

@@ -1259,4 +1259,5 @@ async def time_bucket(ctx: Context) -> web.StreamResponse:
         raise validation_error([("timeBucket", f"{raw!r} is not a valid time bucket")])
     wanted = f"{found.group(1)}-{found.group(2)}-01"
     assets = [a for a in _timeline_assets(ctx) if _bucket_of(a) == wanted]
-    return json_response(dto(ctx).time_bucket(assets))
+    with_coordinates = bool(ctx.query.get("withCoordinates"))
+    return json_response(dto(ctx).time_bucket(assets, with_coordinates=with_coordinates))
