@@ -240,14 +240,15 @@ class Dto:
     # --- memories, people, tags ----------------------------------------------------------------
 
     def memory(self, memory: Memory) -> dict[str, Any]:
-        """Build a MemoryResponseDto."""
+        """Build a MemoryResponseDto.
+
+        As Immich: its assets in the timeline, oldest first, without EXIF data or faces.
+        """
         lib = self.library
+        shown = [lib.assets[a] for a in memory.asset_ids if a in lib.assets]
+        shown = [a for a in shown if a.visibility == "timeline" and not a.is_trashed]
         dto: dict[str, Any] = {
-            "assets": [
-                self.asset(lib.assets[a], with_exif=True)
-                for a in memory.asset_ids
-                if a in lib.assets
-            ],
+            "assets": [self.asset(a) for a in sorted(shown, key=lambda a: a.taken_at)],
             "createdAt": iso(memory.created_at),
             "data": {"year": memory.year},
             "hideAt": iso(memory.hide_at),
