@@ -6,13 +6,19 @@ here, before any test runs, to make sure ``custom_components.immich_hub`` is our
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Generator
 import logging
+import os
 from pathlib import Path
+import ssl
+from typing import Any
 
 from aiohttp import web
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 import custom_components.immich_hub  # noqa: F401
 from custom_components.immich_hub.const import DOMAIN
@@ -30,9 +36,19 @@ HA_TEST_TIME_ZONE = "US/Pacific"
 FakeImmich.time_zone = HA_TEST_TIME_ZONE
 
 
+TESTS = Path(__file__).parent
+REAL_SERVER_TESTS = (TESTS / "e2e", TESTS / "contract")
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Leave the browser tests to their own session, without Home Assistant's test plugin."""
+    """Leave out the tests that need what this session lacks.
+
+    The browser tests run in their own session, without Home Assistant's test plugin; the
+    end-to-end and contract tests need real Immich servers, named by ``IMMICH_URL``.
+    """
     if "browser" in collection_path.parts and config.pluginmanager.has_plugin("homeassistant"):
+        return True
+    if not os.environ.get("IMMICH_URL") and collection_path in REAL_SERVER_TESTS:
         return True
     return None
 
@@ -70,6 +86,44 @@ def api_keys_never_logged() -> Generator[None]:
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom integrations in every test."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Compare with the snapshots in tests/snapshots/, as Home Assistant's extension writes them.
+
+    Both syrupy and Home Assistant's test plugin define ``snapshot``; which of the two the tests
+    got depended on the order pytest loaded the plugins in, which follows the order of the
+    files in site-packages. Defined here, it is Home Assistant's extension on every machine.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def refused_tls_handshakes(hass: HomeAssistant) -> None:
+    """Let the fake's HTTPS server see clients refuse its certificate, as the test wants them to.
+
+    The test plugin we run Home Assistant 2026.11 with (0.13.375) puts the test's event loop in
+    debug mode (0.13.316's fixture set it on another loop). In debug mode asyncio reports a TLS
+    handshake that failed on the server side (the client hung up, refusing the certificate) to
+    the loop's exception handler, and the plugin fails the test for every such report at
+    teardown. Only that report is dropped; the handler stays for the rest of the test and its
+    teardown.
+    """
+    loop = hass.loop
+    plugin_handler = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") == "Error on transport creation for incoming connection" and (
+            isinstance(context.get("exception"), (ConnectionResetError, ssl.SSLError))
+        ):
+            return
+        if plugin_handler is None:
+            loop.default_exception_handler(context)
+        else:
+            plugin_handler(loop, context)
+
+    loop.set_exception_handler(handler)
 
 
 @pytest.fixture(params=API_VERSIONS)

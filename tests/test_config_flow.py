@@ -164,6 +164,7 @@ async def test_user_server_never_answers(
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.usefixtures("refused_tls_handshakes")
 @pytest.mark.parametrize("verify_ssl", [True, False])
 async def test_user_self_signed_certificate(
     hass: HomeAssistant,

@@ -835,6 +835,7 @@ async def test_long_running_server_keeps_only_newest_requests(
     assert server.requests[-1].query == {"n": "24"}
 
 
+@pytest.mark.usefixtures("refused_tls_handshakes")
 async def test_https(tmp_path: Any, http: aiohttp.ClientSession) -> None:
     """With an SSL context the fake serves HTTPS; verification fails on a self-signed cert."""
     server = FakeImmich("3.0.3")

@@ -218,6 +218,7 @@ async def test_connection_refused(session: aiohttp.ClientSession) -> None:
         await client.get_original("x")
 
 
+@pytest.mark.usefixtures("refused_tls_handshakes")
 async def test_tls_error(
     fake_server: ServerFactory, session: aiohttp.ClientSession, tls_context: ssl.SSLContext
 ) -> None:

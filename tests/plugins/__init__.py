@@ -1,0 +1,1 @@
+"""Pytest plugins of our own, loaded with ``-p`` from pyproject.toml."""
