@@ -356,6 +356,23 @@ async def test_upload_locked_again_is_a_duplicate(
     assert asset.visibility == "locked"
 
 
+async def test_upload_cannot_change_a_locked_duplicate(
+    hass: HomeAssistant, immich: FakeImmich, admin: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """Uploading a file Immich holds locked cannot make it a favorite: Immich's refusal is told."""
+    photo = make_jpeg(allowed_dir / "kept.jpg", taken=TAKEN)
+    locked = await call(hass, "upload", {"file": str(photo), "visibility": "locked"})
+    assert locked is not None
+    asset = immich.library.assets[str(locked["asset_id"])]
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "upload", {"file": str(photo), "favorite": True})
+
+    assert err.value.translation_key == "request_failed"
+    assert "no asset.update access" in str(err.value)
+    assert not asset.is_favorite
+
+
 @pytest.mark.parametrize("album", ["album_name", "album_id"])
 async def test_upload_refused_by_the_album_names_asset_and_reason(
     hass: HomeAssistant,
