@@ -296,9 +296,7 @@ class Dto:
 
     # --- timeline ------------------------------------------------------------------------------
 
-    def time_bucket(
-        self, assets: list[Asset], *, with_coordinates: bool = False
-    ) -> dict[str, Any]:
+    def time_bucket(self, assets: list[Asset], *, with_coordinates: bool = False) -> dict[str, Any]:
         """Build a TimeBucketAssetResponseDto (columnar arrays).
 
         As Immich: coordinates only when asked for, and each asset's ``status``, which the spec

@@ -493,9 +493,9 @@ async def add_to_album(ctx: Context) -> web.StreamResponse:
     """PUT /albums/{id}/assets: one result per id."""
     lib, user_id = ctx.library, ctx.auth_user.id
     album = lib.albums.get(ctx.params["id"])
-    if album is None or not (
-        album.owner_id == user_id or album.shared_with.get(user_id) == "editor"
-    ):
+    if album is None:
+        raise ApiError(400, "Album not found")  # Immich looks the album up before the access
+    if not (album.owner_id == user_id or album.shared_with.get(user_id) == "editor"):
         raise no_access("albumAsset.create")
     results = []
     for asset_id in ctx.body["ids"]:

@@ -249,7 +249,8 @@ class Pair:
         self.assert_same(fake.exchanges, real.exchanges)
         assert isinstance(real.error, error), f"the real server: {real.error or real.result!r}"
         assert isinstance(fake.error, error), f"the fake: {fake.error or fake.result!r}"
-        assert fake.exchanges[-1].message == real.exchanges[-1].message
+        fake_message, real_message = fake.exchanges[-1].message, real.exchanges[-1].message
+        assert fake_message == real_message, f"fake: {fake_message!r}, real: {real_message!r}"
         return fake.error, real.error
 
     def assert_same(
