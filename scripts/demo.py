@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
+import re
 import signal
 import sys
 from typing import Any
@@ -36,10 +37,7 @@ homeassistant:
   country: DE
   currency: EUR
   unit_system: metric
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
-frontend:
+{http}frontend:
 config:
 onboarding:
 history:
@@ -61,24 +59,60 @@ logger:
 """
 
 
+HTTP_YAML = """\
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+"""
+
+
+def http_settings(port: int) -> dict[str, Any] | None:
+    """Return Home Assistant's stored HTTP settings serving the demo on 127.0.0.1:port.
+
+    Home Assistant 2026.11 keeps them in storage: it would take ``http:`` from YAML as a trial
+    that the user must confirm in a dialog within five minutes, else it restarts on the old
+    port. Where it still reads them from YAML (2026.2), None.
+    """
+    try:
+        from homeassistant.components.http import config as http  # noqa: PLC0415
+    except ImportError:
+        return None
+    settings = dict(http.HTTP_STORAGE_SCHEMA({"server_host": ["127.0.0.1"], "server_port": port}))
+    settings |= {"created_at": "2026-01-01T00:00:00+00:00", "error": None, "error_message": None}
+    return {
+        "version": http.STORAGE_VERSION,
+        "minor_version": http.STORAGE_MINOR_VERSION,
+        "key": http.STORAGE_KEY,
+        "data": {"stable": settings, "pending": None, "yaml_migration_done": True},
+    }
+
+
 def prepare(config: Path, port: int) -> None:
     """Create the config dir with Immich Hub linked in from this checkout."""
     (config / "custom_components").mkdir(parents=True, exist_ok=True)
+    (config / ".storage").mkdir(exist_ok=True)
     link = config / "custom_components" / "immich_hub"
     if not link.exists():
         link.symlink_to(ROOT / "custom_components" / "immich_hub")
+    stored_http = http_settings(port)
     configuration = config / "configuration.yaml"
+    if stored_http is not None:
+        # Written on every start, so that --port is honoured by an existing config dir too.
+        (config / ".storage" / "http").write_text(json.dumps(stored_http, indent=2))
+        if configuration.exists():  # made by an older demo: the settings are in storage now
+            text = configuration.read_text()
+            configuration.write_text(re.sub(r"^http:\n(?:[ \t]+.*\n)*", "", text, flags=re.M))
     if not configuration.exists():
-        configuration.write_text(CONFIGURATION.format(port=port))
+        http_yaml = "" if stored_http is not None else HTTP_YAML.format(port=port)
+        configuration.write_text(CONFIGURATION.format(http=http_yaml))
     dashboard = config / "dashboards" / "immich.yaml"
     if not dashboard.exists():
         dashboard.parent.mkdir(exist_ok=True)
-        dashboard.write_text(json.dumps(build_dashboard([])))
+        dashboard.write_text(json.dumps(build_dashboard({})))
     # Only the user is made through onboarding; the other steps would add integrations
     # (Google Translate, Met.no) that a demo does not need.
     onboarding = config / ".storage" / "onboarding"
     if not onboarding.exists():
-        onboarding.parent.mkdir(exist_ok=True)
         onboarding.write_text(
             json.dumps(
                 {
@@ -163,31 +197,96 @@ async def add_immich_hub(
         raise SystemExit(f"Immich Hub could not be added: {result}")
 
 
-def build_dashboard(entity_ids: list[str]) -> dict[str, Any]:
-    """Return a dashboard with Immich Hub's sensors, update, event and image entities."""
-    by_domain: dict[str, list[str]] = {}
-    for entity_id in sorted(entity_ids):
-        by_domain.setdefault(entity_id.split(".", 1)[0], []).append(entity_id)
-    wanted = (
-        "disk_usage",
-        "disk_available",
-        "my_photos",
-        "my_videos",
-        "my_albums",
-        "memories_today",
+def _tile(entity_id: str, name: str, columns: int = 6) -> dict[str, Any]:
+    """Return a tile card."""
+    return {"type": "tile", "entity": entity_id, "name": name, "grid_options": {"columns": columns}}
+
+
+def _photo(entity_id: str, name: str, aspect_ratio: str, columns: int = 6) -> dict[str, Any]:
+    """Return a picture card of an image entity, captioned with a name."""
+    return {
+        "type": "picture-entity",
+        "entity": entity_id,
+        "name": name,
+        "show_state": False,
+        "aspect_ratio": aspect_ratio,
+        "grid_options": {"columns": columns},
+    }
+
+
+def _queue_name(queue: str) -> str:
+    """Return the name of a queue: face_detection -> Face detection."""
+    return "OCR" if queue == "ocr" else queue.replace("_", " ").capitalize()
+
+
+MACHINE_LEARNING_QUEUES = ("smart_search", "face_detection", "facial_recognition")
+"""The queues that the README's automation pauses during the day."""
+
+
+def build_dashboard(entities: dict[str, str]) -> dict[str, Any]:
+    """Return the demo dashboard: Immich Hub's entities laid out as a user would.
+
+    ``entities`` maps each enabled entity's platform and key (its unique id less the user's id,
+    such as ``sensor.disk_usage``) to its entity id; an entity the key cannot serve is left out.
+    """
+
+    def cards(*wanted: tuple[str, Any]) -> list[dict[str, Any]]:
+        """Return the cards whose entities exist, built by the given functions."""
+        return [build(entities[key]) for key, build in wanted if key in entities]
+
+    photos = cards(
+        ("image.memories", lambda e: _photo(e, "On this day", "16:9", 12)),
+        ("image.favorites", lambda e: _photo(e, "A favorite", "1:1")),
+        ("image.random", lambda e: _photo(e, "Random photo", "1:1")),
     )
-    sensors = [e for e in by_domain.get("sensor", []) if e.endswith(wanted) or "jobs_" in e]
-    cards: list[dict[str, Any]] = [
-        {"type": "entities", "title": "Immich", "entities": sensors + by_domain.get("update", [])},
+    library = cards(
+        ("sensor.my_photos", lambda e: _tile(e, "Photos")),
+        ("sensor.my_videos", lambda e: _tile(e, "Videos")),
+        ("sensor.my_albums", lambda e: _tile(e, "Albums")),
+        ("sensor.memories_today", lambda e: _tile(e, "Memories today")),
+        (
+            "sensor.disk_usage",
+            lambda e: {
+                "type": "gauge",
+                "entity": e,
+                "name": "Disk used",
+                "needle": True,
+                "severity": {"green": 0, "yellow": 75, "red": 90},
+            },
+        ),
+        ("sensor.disk_available", lambda e: _tile(e, "Free")),
+        ("sensor.disk_size", lambda e: _tile(e, "Disk size")),
+    )
+    server = cards(
+        ("update.server_update", lambda e: _tile(e, "Immich server", 12)),
+        ("sensor.jobs_pending", lambda e: _tile(e, "Jobs waiting")),
+        ("sensor.jobs_failed", lambda e: _tile(e, "Jobs failed")),
+    )
+    if switches := [
+        {"entity": entities[key], "name": _queue_name(queue)}
+        for queue in MACHINE_LEARNING_QUEUES
+        if (key := f"switch.queue_{queue}") in entities
+    ]:
+        server.append({"type": "entities", "title": "Machine learning", "entities": switches})
+    queues: list[dict[str, Any]] = []
+    if rows := [
+        {"entity": entity_id, "name": _queue_name(key.removeprefix("sensor.queue_"))}
+        for key, entity_id in entities.items()  # in the order Immich lists its queues
+        if key.startswith("sensor.queue_")
+    ]:
+        queues.append({"type": "entities", "entities": rows})
+    sections = [
+        {"type": "grid", "cards": [{"type": "heading", "heading": heading}, *section]}
+        for heading, section in (
+            ("Photos", photos),
+            ("Library", library),
+            ("Server", server),
+            ("Job queues", queues),
+        )
+        if section
     ]
-    cards += [
-        {"type": "picture-entity", "entity": image, "show_state": False}
-        for image in by_domain.get("image", [])
-    ]
-    cards += [
-        {"type": "entities", "title": "Library events", "entities": by_domain.get("event", [])}
-    ]
-    return {"title": "Immich", "views": [{"title": "Immich", "path": "immich", "cards": cards}]}
+    view = {"title": "Immich", "path": "immich", "type": "sections", "max_columns": 2}
+    return {"title": "Immich", "views": [{**view, "sections": sections}]}
 
 
 async def write_dashboard(
@@ -200,10 +299,14 @@ async def write_dashboard(
         await socket.receive_json()
         await socket.send_json({"id": 1, "type": "config/entity_registry/list"})
         entries = (await socket.receive_json())["result"]
-    ids = [entry["entity_id"] for entry in entries if entry["platform"] == "immich_hub"]
-    if not ids:
+    entities: dict[str, str] = {}
+    for entry in entries:
+        if entry["platform"] == "immich_hub" and entry["disabled_by"] is None:
+            platform, key = entry["entity_id"].split(".", 1)[0], entry["unique_id"].split("_", 1)[1]
+            entities[f"{platform}.{key}"] = entry["entity_id"]
+    if not entities:
         return False
-    text = json.dumps(build_dashboard(ids), indent=2)
+    text = json.dumps(build_dashboard(entities), indent=2)
     await asyncio.to_thread((config / "dashboards" / "immich.yaml").write_text, text)
     return True
 

@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Any
 
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 import pytest
 import pytest_asyncio
 
@@ -110,6 +110,79 @@ async def page(browser: Browser, demo: dict[str, Any]) -> AsyncIterator[Page]:
 
 
 async def screenshot(page: Page, name: str) -> None:
-    """Save a screenshot of the page for the README."""
+    """Save a screenshot of the page for the README, once every image on it has loaded."""
+    await images_loaded(page)
+    await page.wait_for_timeout(500)  # a decoded image is painted on the next frames
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+
+
+# Every image Home Assistant shows on the page, shadow roots included: <img> elements and CSS
+# background images (the media browser's thumbnails, which it fetches and inlines as data URLs).
+# Not the brand icons of other integrations, which Home Assistant fetches from the internet,
+# closed to these tests. Each is loaded and decoded in the page, which waits for it; the result is
+# the URL of each image and its width (0 when it failed).
+_LOAD_IMAGES = """async () => {
+  const elements = [];
+  const walk = (root) => {
+    for (const element of root.querySelectorAll("*")) {
+      elements.push(element);
+      if (element.shadowRoot) walk(element.shadowRoot);
+    }
+  };
+  walk(document);
+  const urls = new Set();
+  for (const element of elements) {
+    if (element.tagName === "IMG" && element.currentSrc) urls.add(element.currentSrc);
+    const found = getComputedStyle(element).backgroundImage.match(/url\\("(.*)"\\)/);
+    if (found) urls.add(found[1]);
+  }
+  const served = [...urls].filter((url) => {
+    const { origin, pathname, protocol } = new URL(url, location.href);
+    const brand = pathname.startsWith("/api/brands/") && !pathname.includes("/immich_hub/");
+    return protocol === "data:" || (origin === location.origin && !brand);
+  });
+  return Promise.all(served.map(async (url) => {
+    const image = new Image();
+    image.src = url;
+    try { await image.decode(); } catch (error) { return [url, 0]; }
+    return [url, image.naturalWidth];
+  }));
+}"""
+
+
+async def images_loaded(page: Page) -> int:
+    """Wait until every image on the page has loaded; fail on one that does not. Return how many."""
+    images: list[tuple[str, int]] = await page.evaluate(_LOAD_IMAGES)
+    broken = [url for url, width in images if not width]
+    assert not broken, f"images that did not load: {broken}"
+    return len(images)
+
+
+async def thumbnails_shown(page: Page, count: int) -> None:
+    """Wait until the media browser shows ``count`` thumbnails, each loaded."""
+    await expect(page.locator("ha-media-browser-thumbnail .image")).to_have_count(count)
+    assert await images_loaded(page) >= count
+
+
+# The text of every element, shadow roots included, that is cut off with an ellipsis.
+_CUT_OFF = """() => {
+  const cut = [];
+  const walk = (root) => {
+    for (const element of root.querySelectorAll("*")) {
+      const style = getComputedStyle(element);
+      if (style.textOverflow === "ellipsis" && element.scrollWidth > element.clientWidth) {
+        cut.push(element.textContent.trim());
+      }
+      if (element.shadowRoot) walk(element.shadowRoot);
+    }
+  };
+  walk(document);
+  return cut.filter((text) => text);
+}"""
+
+
+async def cut_off_texts(page: Page) -> list[str]:
+    """Return the texts on the page that are cut off with an ellipsis."""
+    texts: list[str] = await page.evaluate(_CUT_OFF)
+    return texts
