@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 import logging
 from typing import Final
 
@@ -56,11 +57,26 @@ INTERVAL_LIMITS: Final[dict[str, tuple[int, int]]] = {
 for little gain. An entry saved with a value outside is read as the nearest limit."""
 
 
-@dataclass(frozen=True, slots=True)
-class Feature:
-    """A part of the integration and the API-key permissions it needs."""
+class Feature(StrEnum):
+    """A part of the integration that the key's permissions and the user's role may allow."""
 
-    key: str
+    SERVER_SENSORS = "server_sensors"
+    SERVER_UPDATE = "server_update"
+    LIBRARY_SENSORS = "library_sensors"
+    MEDIA_BROWSER = "media_browser"
+    UPLOAD = "upload"
+    ALBUM_MANAGEMENT = "album_management"
+    IMAGE_ENTITIES = "image_entities"
+    ASSET_EVENTS = "asset_events"
+    SERVER_STATISTICS = "server_statistics"
+    JOB_QUEUES = "job_queues"
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureNeeds:
+    """What a feature needs: API-key permissions, and an admin for some."""
+
+    feature: Feature
     permissions: tuple[str, ...]
     admin_only: bool = False
 
@@ -69,11 +85,13 @@ BEFORE_QUEUES_API: Final = {"queue.read": "job.read", "queue.update": "job.creat
 """Immich before 2.4 had no ``/queues``: its ``/jobs`` endpoints need these permissions instead."""
 
 FEATURES: Final = (
-    Feature("server_sensors", ("server.about", "server.storage")),
-    Feature("server_update", ("server.about", "server.versionCheck")),
-    Feature("library_sensors", ("asset.statistics", "album.statistics", "memory.statistics")),
-    Feature(
-        "media_browser",
+    FeatureNeeds(Feature.SERVER_SENSORS, ("server.about", "server.storage")),
+    FeatureNeeds(Feature.SERVER_UPDATE, ("server.about", "server.versionCheck")),
+    FeatureNeeds(
+        Feature.LIBRARY_SENSORS, ("asset.statistics", "album.statistics", "memory.statistics")
+    ),
+    FeatureNeeds(
+        Feature.MEDIA_BROWSER,
         (
             "asset.read",
             "asset.view",
@@ -85,16 +103,16 @@ FEATURES: Final = (
             "timeline.read",
         ),
     ),
-    Feature(
-        "upload",
+    FeatureNeeds(
+        Feature.UPLOAD,
         ("asset.upload", "asset.update", "album.read", "album.create", "albumAsset.create"),
     ),
-    Feature(
-        "album_management",
+    FeatureNeeds(
+        Feature.ALBUM_MANAGEMENT,
         ("album.create", "album.update", "album.delete", "albumAsset.create", "albumAsset.delete"),
     ),
-    Feature("image_entities", ("asset.read", "asset.view", "memory.read", "album.read")),
-    Feature("asset_events", ("asset.read", "album.read")),
-    Feature("server_statistics", ("server.statistics",), admin_only=True),
-    Feature("job_queues", ("queue.read", "queue.update", "job.create"), admin_only=True),
+    FeatureNeeds(Feature.IMAGE_ENTITIES, ("asset.read", "asset.view", "memory.read", "album.read")),
+    FeatureNeeds(Feature.ASSET_EVENTS, ("asset.read", "album.read")),
+    FeatureNeeds(Feature.SERVER_STATISTICS, ("server.statistics",), admin_only=True),
+    FeatureNeeds(Feature.JOB_QUEUES, ("queue.read", "queue.update", "job.create"), admin_only=True),
 )

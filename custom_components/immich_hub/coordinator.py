@@ -38,6 +38,7 @@ from .const import (
     CONF_SERVER_INTERVAL,
     DOMAIN,
     LOGGER,
+    Feature,
 )
 from .data import option
 from .issues import async_version_issue
@@ -154,16 +155,16 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
         client = self.client
         about, storage, statistics, version_check = await asyncio.gather(
             client.get_about()
-            if data.has("server_sensors") or data.has("server_update")
+            if data.has(Feature.SERVER_SENSORS) or data.has(Feature.SERVER_UPDATE)
             else _skipped(),
-            client.get_storage() if data.has("server_sensors") else _skipped(),
+            client.get_storage() if data.has(Feature.SERVER_SENSORS) else _skipped(),
             # Statistics can be slow on a large library and the release check may fail on its
             # own; neither takes the rest down: only their entities go unavailable.
             _apart("statistics", client.get_statistics())
-            if data.has("server_statistics")
+            if data.has(Feature.SERVER_STATISTICS)
             else _skipped(),
             _apart("release check", client.get_version_check())
-            if data.has("server_update")
+            if data.has(Feature.SERVER_UPDATE)
             else _skipped(),
         )
         if about is not None:
@@ -423,19 +424,26 @@ class Coordinators:
         """Create the coordinators the entry's features call for."""
         client = data.client
         server_wanted = any(
-            data.has(key) for key in ("server_sensors", "server_update", "server_statistics")
+            data.has(feature)
+            for feature in (
+                Feature.SERVER_SENSORS,
+                Feature.SERVER_UPDATE,
+                Feature.SERVER_STATISTICS,
+            )
         )
         return cls(
             server=ServerCoordinator(hass, entry, client, "server", CONF_SERVER_INTERVAL)
             if server_wanted
             else None,
             queues=QueuesCoordinator(hass, entry, client, "queues", CONF_QUEUES_INTERVAL)
-            if data.has("job_queues")
+            if data.has(Feature.JOB_QUEUES)
             else None,
             library=LibraryCoordinator(hass, entry, client, "library", CONF_LIBRARY_INTERVAL)
-            if data.has("library_sensors")
+            if data.has(Feature.LIBRARY_SENSORS)
             else None,
-            events=EventsCoordinator(hass, entry, client) if data.has("asset_events") else None,
+            events=EventsCoordinator(hass, entry, client)
+            if data.has(Feature.ASSET_EVENTS)
+            else None,
         )
 
     async def async_first_refresh(self) -> None:

@@ -10,7 +10,14 @@ from homeassistant.core import HomeAssistant
 
 from .api import ApiKey, ImmichAuthError, ImmichClient, ImmichError, ServerVersion, User
 from .api.dialect import QUEUES_API_VERSION
-from .const import BEFORE_QUEUES_API, DEFAULT_OPTIONS, FEATURES, INTERVAL_LIMITS, Feature
+from .const import (
+    BEFORE_QUEUES_API,
+    DEFAULT_OPTIONS,
+    FEATURES,
+    INTERVAL_LIMITS,
+    Feature,
+    FeatureNeeds,
+)
 
 if TYPE_CHECKING:
     from .coordinator import Coordinators
@@ -26,35 +33,35 @@ class ImmichHubData:
     user: User
     api_key: ApiKey
     server_version: ServerVersion
-    features: frozenset[str] = field(init=False)
+    features: frozenset[Feature] = field(init=False)
     coordinators: Coordinators = field(init=False)
 
     def __post_init__(self) -> None:
         """Work out which features this key can serve."""
         self.features = frozenset(
-            feature.key
-            for feature in usable_features(self.user)
-            if not missing(feature, self.api_key, self.server_version)
+            needs.feature
+            for needs in usable_features(self.user)
+            if not missing(needs, self.api_key, self.server_version)
         )
 
-    def has(self, feature: str) -> bool:
+    def has(self, feature: Feature) -> bool:
         """Tell whether the key and the user's role allow a feature."""
         return feature in self.features
 
 
-def usable_features(user: User) -> tuple[Feature, ...]:
+def usable_features(user: User) -> tuple[FeatureNeeds, ...]:
     """Return the features the user's role allows, whatever the key's permissions."""
-    return tuple(feature for feature in FEATURES if user.is_admin or not feature.admin_only)
+    return tuple(needs for needs in FEATURES if user.is_admin or not needs.admin_only)
 
 
-def needed(feature: Feature, version: ServerVersion) -> tuple[str, ...]:
+def needed(feature: FeatureNeeds, version: ServerVersion) -> tuple[str, ...]:
     """Return the permissions a feature needs on a server of this version."""
     if version < QUEUES_API_VERSION:
         return tuple(dict.fromkeys(BEFORE_QUEUES_API.get(p, p) for p in feature.permissions))
     return feature.permissions
 
 
-def missing(feature: Feature, api_key: ApiKey, version: ServerVersion) -> list[str]:
+def missing(feature: FeatureNeeds, api_key: ApiKey, version: ServerVersion) -> list[str]:
     """Return the permissions the key lacks for a feature."""
     return [p for p in needed(feature, version) if not api_key.has(p)]
 

@@ -18,7 +18,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .api import Asset, AssetMediaSize, ImmichClient, ImmichError
-from .const import CONF_IMAGE_INTERVAL, CONF_PAIR_PORTRAITS, LOGGER
+from .const import CONF_IMAGE_INTERVAL, CONF_PAIR_PORTRAITS, LOGGER, Feature
 from .data import ImmichHubConfigEntry, option
 from .entity import device_info
 
@@ -261,5 +261,5 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the image entities when the key may read and view photos."""
-    if entry.runtime_data.has("image_entities"):
+    if entry.runtime_data.has(Feature.IMAGE_ENTITIES):
         async_add_entities(ImmichHubImage(hass, entry, description) for description in IMAGES)

@@ -74,7 +74,7 @@ from .api import (
     TimelineAsset,
 )
 from .api.client import SearchFilters
-from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE
+from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE, Feature
 from .data import ImmichHubConfigEntry, option, reauth_if_refused
 from .views import asset_url
 
@@ -539,7 +539,7 @@ class ImmichHubMediaSource(MediaSource):
         entry: ImmichHubConfigEntry | None = self.hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
             raise _error(error, "entry_not_loaded", entry_id=entry_id)
-        if not entry.runtime_data.has("media_browser"):
+        if not entry.runtime_data.has(Feature.MEDIA_BROWSER):
             raise _error(error, "media_browser_not_allowed", title=entry.title)
         return entry
 
@@ -551,7 +551,7 @@ class ImmichHubMediaSource(MediaSource):
         root.children = [
             _folder(MediaId(entry.entry_id), entry.title)
             for entry in self.hass.config_entries.async_loaded_entries(DOMAIN)
-            if entry.runtime_data.has("media_browser")
+            if entry.runtime_data.has(Feature.MEDIA_BROWSER)
         ]
         return root
 

@@ -18,6 +18,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .const import Feature
 from .coordinator import ImmichHubCoordinator
 from .data import ImmichHubConfigEntry
 from .entity import ImmichHubEntity, QueueEntity, device_info, track_queues
@@ -30,7 +31,7 @@ PARALLEL_UPDATES = 0
 class ImmichHubSensorDescription(SensorEntityDescription):
     """A sensor read from one coordinator's data."""
 
-    feature: str
+    feature: Feature
     """The feature the key and role must allow (admin-only features are marked in FEATURES)."""
     value: Callable[[Any], StateType]
     part: str | None = None
@@ -38,7 +39,7 @@ class ImmichHubSensorDescription(SensorEntityDescription):
 
 
 def _count(
-    key: str, value: Callable[[Any], StateType], feature: str, part: str | None = None
+    key: str, value: Callable[[Any], StateType], feature: Feature, part: str | None = None
 ) -> ImmichHubSensorDescription:
     """Describe a count sensor."""
     return ImmichHubSensorDescription(
@@ -52,7 +53,7 @@ def _count(
 
 
 def _bytes(
-    key: str, value: Callable[[Any], StateType], feature: str, part: str | None = None
+    key: str, value: Callable[[Any], StateType], feature: Feature, part: str | None = None
 ) -> ImmichHubSensorDescription:
     """Describe a data-size sensor shown in GiB."""
     return replace(
@@ -65,38 +66,44 @@ def _bytes(
 
 
 SERVER_SENSORS: tuple[ImmichHubSensorDescription, ...] = (
-    _bytes("disk_size", lambda d: d.storage.disk_size_raw, "server_sensors"),
-    _bytes("disk_used", lambda d: d.storage.disk_use_raw, "server_sensors"),
-    _bytes("disk_available", lambda d: d.storage.disk_available_raw, "server_sensors"),
+    _bytes("disk_size", lambda d: d.storage.disk_size_raw, Feature.SERVER_SENSORS),
+    _bytes("disk_used", lambda d: d.storage.disk_use_raw, Feature.SERVER_SENSORS),
+    _bytes("disk_available", lambda d: d.storage.disk_available_raw, Feature.SERVER_SENSORS),
     ImmichHubSensorDescription(
         key="disk_usage",
         translation_key="disk_usage",
-        feature="server_sensors",
+        feature=Feature.SERVER_SENSORS,
         value=lambda d: d.storage.disk_usage_percentage,
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=1,
         state_class=SensorStateClass.MEASUREMENT,
     ),
-    _count("photos", lambda d: d.statistics.photos, "server_statistics", "statistics"),
-    _count("videos", lambda d: d.statistics.videos, "server_statistics", "statistics"),
-    _bytes("usage", lambda d: d.statistics.usage, "server_statistics", "statistics"),
-    _bytes("usage_photos", lambda d: d.statistics.usage_photos, "server_statistics", "statistics"),
-    _bytes("usage_videos", lambda d: d.statistics.usage_videos, "server_statistics", "statistics"),
+    _count("photos", lambda d: d.statistics.photos, Feature.SERVER_STATISTICS, "statistics"),
+    _count("videos", lambda d: d.statistics.videos, Feature.SERVER_STATISTICS, "statistics"),
+    _bytes("usage", lambda d: d.statistics.usage, Feature.SERVER_STATISTICS, "statistics"),
+    _bytes(
+        "usage_photos", lambda d: d.statistics.usage_photos, Feature.SERVER_STATISTICS, "statistics"
+    ),
+    _bytes(
+        "usage_videos", lambda d: d.statistics.usage_videos, Feature.SERVER_STATISTICS, "statistics"
+    ),
 )
 
 LIBRARY_SENSORS: tuple[ImmichHubSensorDescription, ...] = (
-    _count("my_photos", lambda d: d.assets.images, "library_sensors"),
-    _count("my_videos", lambda d: d.assets.videos, "library_sensors"),
-    _count("my_albums", lambda d: d.albums.owned, "library_sensors"),
-    _count("memories_today", lambda d: d.memories_today.total, "library_sensors"),
+    _count("my_photos", lambda d: d.assets.images, Feature.LIBRARY_SENSORS),
+    _count("my_videos", lambda d: d.assets.videos, Feature.LIBRARY_SENSORS),
+    _count("my_albums", lambda d: d.albums.owned, Feature.LIBRARY_SENSORS),
+    _count("memories_today", lambda d: d.memories_today.total, Feature.LIBRARY_SENSORS),
 )
 
 QUEUE_TOTALS: tuple[ImmichHubSensorDescription, ...] = (
-    _count("jobs_pending", lambda q: sum(queue.pending for queue in q.values()), "job_queues"),
+    _count(
+        "jobs_pending", lambda q: sum(queue.pending for queue in q.values()), Feature.JOB_QUEUES
+    ),
     _count(
         "jobs_failed",
         lambda q: sum(queue.statistics.failed for queue in q.values()),
-        "job_queues",
+        Feature.JOB_QUEUES,
     ),
 )
 
@@ -127,7 +134,7 @@ async def async_setup_entry(
         entry.async_on_unload(
             track_queues(queues, lambda queue: QueueSensor(queues, queue), async_add_entities)
         )
-    if data.has("media_browser"):
+    if data.has(Feature.MEDIA_BROWSER):
         async_add_entities([SlideshowSensor(entry)])
 
 

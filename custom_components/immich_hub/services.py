@@ -53,7 +53,7 @@ from .api import (
     QueueCommand,
     to_snake,
 )
-from .const import CONF_SLIDESHOW_INTERVAL, DOMAIN, UPLOAD_CHUNK_SIZE
+from .const import CONF_SLIDESHOW_INTERVAL, DOMAIN, UPLOAD_CHUNK_SIZE, Feature
 from .data import ImmichHubConfigEntry, option
 from .slideshow import SLIDESHOWS, SOURCES, SOURCES_WITH_ID, Slideshow, async_collect_slides
 
@@ -742,7 +742,7 @@ def _plays_media(state: State) -> bool:
 async def _async_play_slideshow(call: ServiceCall) -> None:
     """Start a slideshow on each targeted media player."""
     entry = _get_entry(call)
-    if not entry.runtime_data.has("media_browser"):
+    if not entry.runtime_data.has(Feature.MEDIA_BROWSER):
         # The players fetch the slides through the media proxy, which needs these permissions.
         raise _invalid("media_browser_not_allowed", title=entry.title)
     players = _media_players(call, to_play=True)

@@ -6,6 +6,7 @@ from homeassistant.components.update import UpdateEntity, UpdateEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import Feature
 from .coordinator import ServerCoordinator
 from .data import ImmichHubConfigEntry
 from .entity import ImmichHubEntity
@@ -23,7 +24,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the update entity when the key may check for releases."""
     server = entry.runtime_data.coordinators.server
-    if server is not None and entry.runtime_data.has("server_update"):
+    if server is not None and entry.runtime_data.has(Feature.SERVER_UPDATE):
         async_add_entities([ServerUpdate(server)])
 
 

@@ -26,7 +26,7 @@ from .api import (
     ImmichNotFoundError,
     ImmichRangeNotSatisfiableError,
 )
-from .const import DOMAIN
+from .const import DOMAIN, Feature
 from .data import ImmichHubConfigEntry, reauth_if_refused
 
 _LOGGER = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ def _entry(hass: HomeAssistant, entry_id: str) -> ImmichHubConfigEntry:
         entry is None
         or entry.domain != DOMAIN
         or entry.state is not ConfigEntryState.LOADED
-        or not entry.runtime_data.has("media_browser")
+        or not entry.runtime_data.has(Feature.MEDIA_BROWSER)
     ):
         raise web.HTTPNotFound
     return entry
