@@ -36,6 +36,7 @@ CACHED: Final = (
     "private, max-age=86400, no-transform, stale-while-revalidate=2592000, stale-if-error=2592000"
 )
 NOT_CACHED: Final = "private, no-cache, no-transform"
+MIN_FACES: Final = 3  # Immich's default machineLearning.facialRecognition.minFaces
 _URI_SAFE: Final = "-_.!~*'()"  # what JavaScript's encodeURIComponent leaves as it is
 _ASSET_UPDATES: Final = (
     ("isFavorite", "is_favorite"),
@@ -1148,11 +1149,21 @@ async def get_memory(ctx: Context) -> web.StreamResponse:
 
 @handles("getAllPeople")
 async def get_people(ctx: Context) -> web.StreamResponse:
-    """GET /people."""
-    query = ctx.query
-    people = [p for p in ctx.library.people.values() if p.owner_id == ctx.auth_user.id]
+    """GET /people.
+
+    As Immich: only people with a face on a photo in the timeline count; an unnamed one is
+    listed from ``MIN_FACES`` faces on.
+    """
+    query, lib = ctx.query, ctx.library
+    faces: dict[str, int] = {}
+    for asset in lib.assets.values():
+        if asset.visibility == "timeline" and not asset.is_trashed:
+            for person_id in asset.person_ids:
+                faces[person_id] = faces.get(person_id, 0) + 1
+    people = [p for p in lib.people.values() if p.owner_id == ctx.auth_user.id and p.id in faces]
     hidden = sum(1 for p in people if p.is_hidden)
-    visible = people if query.get("withHidden") else [p for p in people if not p.is_hidden]
+    listed = [p for p in people if p.name or faces[p.id] >= MIN_FACES]
+    visible = listed if query.get("withHidden") else [p for p in listed if not p.is_hidden]
     visible.sort(key=lambda p: (not p.is_favorite, p.name == "", p.name))
     page, size = int(query.get("page", 1)), int(query.get("size", 500))
     start = (page - 1) * size

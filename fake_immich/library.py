@@ -696,7 +696,8 @@ class Library:
             (self.admin, "Alice", date(1990, 4, 12), admin_assets[0::3]),
             (self.admin, "Bob", None, admin_assets[1::4]),
             (self.admin, "Charlie", date(2015, 9, 1), admin_assets[2::5]),
-            (self.admin, "", None, admin_assets[3:5]),  # an unnamed face cluster
+            # An unnamed face cluster, with the faces Immich needs to list it.
+            (self.admin, "", None, admin_assets[3:6]),
             (self.user, "Dana", None, user_assets[0::2]),
             (self.user, "Eli", date(1985, 1, 30), user_assets[1::3]),
         ]

@@ -21,11 +21,16 @@ async def test_memories(pair: Pair) -> None:
     fake, real = await pair.compare(lambda side: side.admin.list_memories())
     assert fake
     assert real
+    days = {}
     for side, memories in zip(pair.sides, (fake, real), strict=True):
         side.ids["memory"] = memories[0].id
-        side.ids["day"] = memories[0].show_at.date().isoformat()
+        days[side.name] = memories[0].show_at.date()
     await pair.compare(lambda side: side.admin.get_memory(side.ids["memory"]))
     await pair.compare(lambda side: side.admin.list_memories(is_saved=False))
+    fake, real = await pair.compare(lambda side: side.admin.list_memories(day=days[side.name]))
+    assert fake
+    assert real
+    await pair.compare(lambda side: side.admin.get_memory_statistics(day=days[side.name]))
 
 
 async def _person(side: Side) -> str:
@@ -55,6 +60,14 @@ async def test_people(pair: Pair) -> None:
     await pair.compare(lambda side: side.admin.list_people())
     await pair.compare(lambda side: side.admin.list_people(with_hidden=True, size=1))
     await pair.compare(lambda side: side.admin.get_person(side.ids["person"]))
+
+    async def everyone(side: Side) -> list[str]:
+        return [person.id async for person in side.admin.iter_people(with_hidden=True)]
+
+    fake, real = await pair.compare(everyone)
+    # Immich lists only people with a face on a photo; the new person has none yet.
+    assert pair.fake.ids["person"] not in fake
+    assert pair.real.ids["person"] not in real
     await pair.compare_error(
         lambda side: side.admin.get_person_thumbnail(side.ids["person"]), ImmichNotFoundError
     )
