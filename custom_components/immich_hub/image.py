@@ -21,6 +21,7 @@ from .api import Asset, AssetMediaSize, ImmichClient, ImmichError
 from .const import CONF_IMAGE_INTERVAL, CONF_PAIR_PORTRAITS, LOGGER, Feature
 from .data import ImmichHubConfigEntry, option
 from .entity import device_info
+from .playback import IMAGE_TYPE
 
 PARALLEL_UPDATES = 0
 CANDIDATES = 10
@@ -75,7 +76,7 @@ class ImmichHubImage(ImageEntity):
     """
 
     _attr_has_entity_name = True
-    _attr_content_type = "image/jpeg"
+    _attr_content_type = IMAGE_TYPE
     # The photo's details change with every photo shown: not worth a row in the recorder each.
     _unrecorded_attributes = frozenset(
         {"asset_id", "asset_ids", "taken_at", "place", "people", "album", "file_name", "years_ago"}

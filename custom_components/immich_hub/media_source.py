@@ -35,17 +35,12 @@ from typing import Any, Final
 from urllib.parse import quote, unquote
 
 from homeassistant.components import media_source
-from homeassistant.components.http.auth import async_sign_path
 from homeassistant.components.media_player.browse_media import (
     BrowseMedia,
     SearchMedia,
     SearchMediaQuery,
 )
-from homeassistant.components.media_player.const import (
-    CONTENT_AUTH_EXPIRY_TIME,
-    MediaClass,
-    MediaType,
-)
+from homeassistant.components.media_player.const import MediaClass, MediaType
 from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.components.media_source import (
     BrowseMediaSource,
@@ -74,20 +69,12 @@ from .api import (
     TimelineAsset,
 )
 from .api.client import SearchFilters
-from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE, Feature
-from .data import ImmichHubConfigEntry, option, reauth_if_refused
-from .views import asset_url
+from .const import DOMAIN, Feature
+from .data import ImmichHubConfigEntry, reauth_if_refused
+from .playback import IMAGE_TYPE, VIDEO_TYPE, async_resolve_asset, proxy_path
 
 PAGE_SIZE: Final = 100
 """Assets in one listing; a folder with more is split into date groups and pages."""
-
-SIGNED_URL_LIFETIME: Final = timedelta(seconds=CONTENT_AUTH_EXPIRY_TIME)
-"""How long a resolved URL stays valid.
-
-Home Assistant signs every media URL it sends to a player for this long (24 h): a cast device
-fetches a video range by range while it plays, and a paused video resumed hours later still
-needs a valid URL.
-"""
 
 FOLDERS: Final = ("albums", "shared", "memories", "favorites", "people", "tags", "timeline")
 DATED_FOLDERS: Final = ("favorites", "timeline")
@@ -119,9 +106,6 @@ _SEARCH_ID = re.compile(
 )
 _BUCKET_MONTH = re.compile(r"(\d{4})-(\d{2})")
 _LOGGER = logging.getLogger(__name__)
-
-_IMAGE_TYPE: Final = "image/jpeg"
-_VIDEO_TYPE: Final = "video/mp4"
 
 
 async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
@@ -312,23 +296,6 @@ def _shown_on(memory: Memory) -> datetime | None:
     return memory.show_at
 
 
-async def _playback_type(client: ImmichClient, asset_id: str) -> str:
-    """Return the media type to announce for a video: what Immich's playback endpoint serves.
-
-    That is its MP4 transcode, or the original when Immich made none. A QuickTime original is
-    announced as MP4, which players that do not know QuickTime play; so is a video whose type
-    cannot be learned.
-    """
-    try:
-        served = await client.get_video_type(asset_id)
-    except ImmichError as err:
-        _LOGGER.debug("Cannot learn the type of video %s: %s", asset_id, err)
-        return _VIDEO_TYPE
-    if served is None or not served.startswith("video/") or served == "video/quicktime":
-        return _VIDEO_TYPE
-    return served
-
-
 def _search_options(searchable: bool) -> dict[str, Any]:
     """Return what a folder tells the media browser about searching it.
 
@@ -366,11 +333,11 @@ def _asset(entry_id: str, asset_id: str, is_video: bool, title: str) -> BrowseMe
         domain=DOMAIN,
         identifier=str(MediaId(entry_id, "asset", asset_id)),
         media_class=MediaClass.VIDEO if is_video else MediaClass.IMAGE,
-        media_content_type=_VIDEO_TYPE if is_video else _IMAGE_TYPE,
+        media_content_type=VIDEO_TYPE if is_video else IMAGE_TYPE,
         title=title,
         can_play=True,
         can_expand=False,
-        thumbnail=asset_url(entry_id, "thumbnail", asset_id),
+        thumbnail=proxy_path(entry_id, "thumbnail", asset_id),
     )
 
 
@@ -423,35 +390,6 @@ def _year_folders(media_id: MediaId, months: dict[tuple[int, int], int]) -> list
         _folder(replace(media_id, year=year), _counted(f"{year:04d}", count))
         for year, count in years.items()
     ]
-
-
-async def async_resolve_asset(
-    hass: HomeAssistant, entry: ImmichHubConfigEntry, asset_id: str
-) -> PlayMedia:
-    """Resolve an asset to a signed URL of the proxy view and the media type a player gets.
-
-    Photos are sent as Immich's JPEG preview (or, with the full-size option, as the original);
-    videos as what Immich's playback serves.
-    """
-    media_id = str(MediaId(entry.entry_id, "asset", asset_id))
-    client = entry.runtime_data.client
-    try:
-        asset = await client.get_asset(asset_id)
-    except (ImmichBadRequestError, ImmichNotFoundError) as err:
-        raise _error(Unresolvable, "media_not_found", media_id=media_id) from err
-    except ImmichError as err:
-        reauth_if_refused(hass, entry, err)
-        raise _error(Unresolvable, "resolve_failed", media_id=media_id, error=str(err)) from err
-    original_type = asset.original_mime_type or ""
-    if asset.is_video:
-        kind, mime_type = "video", await _playback_type(client, asset.id)
-    elif option(entry, CONF_IMAGE_SIZE) == IMAGE_SIZE_FULLSIZE and original_type:
-        kind, mime_type = "original", original_type
-    else:
-        # Immich's preview is a JPEG of every original, HEIC and RAW included.
-        kind, mime_type = "preview", _IMAGE_TYPE
-    url = asset_url(entry.entry_id, kind, asset.id)
-    return PlayMedia(async_sign_path(hass, url, SIGNED_URL_LIFETIME), mime_type)
 
 
 class ImmichHubMediaSource(MediaSource):
@@ -623,7 +561,7 @@ class ImmichHubMediaSource(MediaSource):
             _folder(
                 MediaId(entry.entry_id, "album", album.id),
                 album.name,
-                asset_url(entry.entry_id, "thumbnail", album.thumbnail_asset_id)
+                proxy_path(entry.entry_id, "thumbnail", album.thumbnail_asset_id)
                 if album.thumbnail_asset_id
                 else None,
             )
@@ -657,7 +595,7 @@ class ImmichHubMediaSource(MediaSource):
             _folder(
                 MediaId(entry.entry_id, "memory", memory.id),
                 self._memory_title(memory, titles),
-                asset_url(entry.entry_id, "thumbnail", memory.assets[0].id)
+                proxy_path(entry.entry_id, "thumbnail", memory.assets[0].id)
                 if memory.assets
                 else None,
             )
@@ -698,7 +636,7 @@ class ImmichHubMediaSource(MediaSource):
             _folder(
                 MediaId(entry.entry_id, "person", person.id),
                 person.name,
-                asset_url(entry.entry_id, "person", person.id),
+                proxy_path(entry.entry_id, "person", person.id),
             )
             async for person in entry.runtime_data.client.iter_people()
             if person.name

@@ -33,7 +33,7 @@ from homeassistant.util.hass_dict import HassKey
 from .api import ImmichClient, ImmichError
 from .const import DOMAIN, LOGGER
 from .data import ImmichHubConfigEntry
-from .media_source import async_resolve_asset
+from .playback import async_resolve_asset
 
 SOURCES: Final = ("memories", "album", "favorites", "person", "tag", "random")
 SOURCES_WITH_ID: Final = frozenset({"album", "person", "tag"})

@@ -28,10 +28,10 @@ from .api import (
 )
 from .const import DOMAIN, Feature
 from .data import ImmichHubConfigEntry, reauth_if_refused
+from .playback import PROXY_PREFIX
 
 _LOGGER = logging.getLogger(__name__)
 
-URL_PREFIX: Final = f"/api/{DOMAIN}"
 THUMBNAIL_CACHE_CONTROL: Final = "private, max-age=86400"
 """Thumbnails never change for an asset id; the browser may keep them for a day."""
 
@@ -92,11 +92,6 @@ KINDS: Final[dict[str, tuple[Opener, bool]]] = {
 }
 
 
-def asset_url(entry_id: str, kind: str, object_id: str) -> str:
-    """Return the (unsigned) path of the view serving an asset or a person's face."""
-    return f"{URL_PREFIX}/{entry_id}/{kind}/{object_id}"
-
-
 @callback
 def async_setup_views(hass: HomeAssistant) -> None:
     """Register the proxy view."""
@@ -106,7 +101,7 @@ def async_setup_views(hass: HomeAssistant) -> None:
 class ImmichHubMediaView(HomeAssistantView):
     """Stream an asset from Immich, with Range and conditional requests passed through."""
 
-    url = URL_PREFIX + "/{entry_id}/{kind}/{object_id}"
+    url = PROXY_PREFIX + "/{entry_id}/{kind}/{object_id}"
     name = f"api:{DOMAIN}:media"
     requires_auth = True
 
