@@ -339,8 +339,10 @@ async def main(args: argparse.Namespace) -> int:
         url, api_key = server.url, server.admin_key
         background.append(asyncio.create_task(tick(server)))
         print(f"Demo Immich {server.api_version} at {server.url} (admin key {api_key})")
+    # --skip-pip: the venv holds what the demo needs (requirements_develop_*.txt); Home Assistant
+    # would otherwise install missing requirements into it, and upgrade pinned ones, at run time.
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "homeassistant", "-c", args.config
+        sys.executable, "-m", "homeassistant", "--skip-pip", "-c", args.config
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
