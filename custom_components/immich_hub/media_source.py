@@ -49,7 +49,6 @@ from homeassistant.components.media_source import (
     PlayMedia,
     Unresolvable,
 )
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.translation import async_get_translations
@@ -59,19 +58,17 @@ from .api import (
     Album,
     Asset,
     AssetPage,
-    ImmichBadRequestError,
     ImmichClient,
-    ImmichError,
     ImmichInvalidResponseError,
-    ImmichNotFoundError,
     Memory,
     TimeBucket,
     TimelineAsset,
 )
 from .api.client import SearchFilters
 from .const import DOMAIN, Feature
-from .data import ImmichHubConfigEntry, reauth_if_refused
+from .data import ImmichHubConfigEntry
 from .playback import IMAGE_TYPE, VIDEO_TYPE, async_resolve_asset, proxy_path
+from .util import UUID_PATTERN, immich_errors, loaded_entry, translated_error
 
 PAGE_SIZE: Final = 100
 """Assets in one listing; a folder with more is split into date groups and pages."""
@@ -91,13 +88,12 @@ SEARCH_MODES: Final = ("smart", "name", "description")
 SEARCH_TYPES: Final = {"all": None, "image": "IMAGE", "video": "VIDEO"}
 """The media classes a search may be narrowed to, and Immich's asset type for each."""
 
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _DATE_PART = r"(?:/(?P<year>\d{4})(?:/(?P<month>0[1-9]|1[0-2])(?:/(?P<page>[1-9]\d{0,5}))?)?)?"
 _MEDIA_ID = re.compile(
     r"(?P<entry>[0-9A-Za-z]{1,64})"
     r"(?:/(?:"
     rf"(?P<folder>{'|'.join(FOLDERS)})"
-    rf"|(?P<kind>{'|'.join(OBJECTS)})/(?P<object>{_UUID})"
+    rf"|(?P<kind>{'|'.join(OBJECTS)})/(?P<object>{UUID_PATTERN})"
     rf"){_DATE_PART})?"
 )
 _SEARCH_ID = re.compile(
@@ -267,15 +263,6 @@ class SearchPage:
         return found, page
 
 
-def _error(
-    exception: type[HomeAssistantError], key: str, **placeholders: str
-) -> HomeAssistantError:
-    """Return a translated browse or resolve error."""
-    return exception(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
-
-
 def _bucket_month(bucket: TimeBucket) -> tuple[int, int]:
     """Return the year and month of a timeline bucket."""
     found = _BUCKET_MONTH.match(bucket.time_bucket)
@@ -415,15 +402,15 @@ class ImmichHubMediaSource(MediaSource):
             media_id = self._parse(item.identifier, BrowseError)
             entry = self._entry(media_id.entry_id, BrowseError)
             browse = partial(self._browse, entry, media_id)
-        try:
+        with immich_errors(
+            self.hass,
+            entry,
+            "browse_failed",
+            exception=BrowseError,
+            not_found="media_not_found",
+            media_id=item.identifier,
+        ):
             return await browse()
-        except (ImmichBadRequestError, ImmichNotFoundError) as err:
-            raise _error(BrowseError, "media_not_found", media_id=item.identifier) from err
-        except ImmichError as err:
-            reauth_if_refused(self.hass, entry, err)
-            raise _error(
-                BrowseError, "browse_failed", media_id=item.identifier, error=str(err)
-            ) from err
 
     async def async_search_media(
         self, item: MediaSourceItem, query: SearchMediaQuery
@@ -434,32 +421,31 @@ class ImmichHubMediaSource(MediaSource):
         """
         media_id = MediaId.parse(item.identifier) if item.identifier else None
         if media_id is None or not media_id.searchable:
-            raise _error(BrowseError, "media_not_searchable", media_id=item.media_source_id)
+            raise translated_error(
+                BrowseError, "media_not_searchable", media_id=item.media_source_id
+            )
         if not (text := query.search_query.strip()):
-            raise _error(BrowseError, "search_query_empty")
+            raise translated_error(BrowseError, "search_query_empty")
         entry = self._entry(media_id.entry_id, BrowseError)
         classes = set(query.media_filter_classes or ())
         types = [t for t in ("image", "video") if MediaClass(t) in classes]
         if classes and not types:
             return SearchMedia(result=[])  # only kinds of media Immich does not hold
         client = entry.runtime_data.client
-        try:
+        with immich_errors(
+            self.hass, entry, "search_failed", exception=BrowseError, media_id=item.media_source_id
+        ):
             mode = "smart" if (await client.get_features()).smart_search else "name"
             search = SearchPage(
                 replace(media_id, page=None), mode, types[0] if len(types) == 1 else "all", 1, text
             )
             return SearchMedia(result=await self._search_results(entry, search))
-        except ImmichError as err:
-            reauth_if_refused(self.hass, entry, err)
-            raise _error(
-                BrowseError, "search_failed", media_id=item.media_source_id, error=str(err)
-            ) from err
 
     async def async_resolve_media(self, item: MediaSourceItem) -> PlayMedia:
         """Resolve a photo or video to a signed URL of the proxy view."""
         media_id = self._parse(item.identifier, Unresolvable)
         if media_id.kind != "asset":
-            raise _error(Unresolvable, "media_not_playable", media_id=item.identifier)
+            raise translated_error(Unresolvable, "media_not_playable", media_id=item.identifier)
         entry = self._entry(media_id.entry_id, Unresolvable)
         return await async_resolve_asset(self.hass, entry, media_id.object_id)
 
@@ -469,16 +455,15 @@ class ImmichHubMediaSource(MediaSource):
     def _parse(identifier: str, error: type[HomeAssistantError]) -> MediaId:
         """Parse an identifier or raise the translated error."""
         if (media_id := MediaId.parse(identifier)) is None:
-            raise _error(error, "invalid_media_id", media_id=identifier)
+            raise translated_error(error, "invalid_media_id", media_id=identifier)
         return media_id
 
     def _entry(self, entry_id: str, error: type[HomeAssistantError]) -> ImmichHubConfigEntry:
         """Return a loaded entry that may browse media, or raise the translated error."""
-        entry: ImmichHubConfigEntry | None = self.hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
-            raise _error(error, "entry_not_loaded", entry_id=entry_id)
+        if (entry := loaded_entry(self.hass, entry_id)) is None:
+            raise translated_error(error, "entry_not_loaded", entry_id=entry_id)
         if not entry.runtime_data.has(Feature.MEDIA_BROWSER):
-            raise _error(error, "media_browser_not_allowed", title=entry.title)
+            raise translated_error(error, "media_browser_not_allowed", title=entry.title)
         return entry
 
     # ---- folders ---------------------------------------------------------------------------
@@ -508,7 +493,7 @@ class ImmichHubMediaSource(MediaSource):
     async def _browse(self, entry: ImmichHubConfigEntry, media_id: MediaId) -> BrowseMediaSource:
         """Return the folder an identifier names."""
         if media_id.kind == "asset":
-            raise _error(BrowseError, "media_not_browsable", media_id=str(media_id))
+            raise translated_error(BrowseError, "media_not_browsable", media_id=str(media_id))
         browse = {
             "": self._entry_folders,
             "albums": self._albums,
@@ -663,7 +648,7 @@ class ImmichHubMediaSource(MediaSource):
         if media_id.kind == "tag":
             tags = await client.list_tags()
             if not (found := [tag for tag in tags if tag.id == media_id.object_id]):
-                raise _error(BrowseError, "media_not_found", media_id=str(media_id))
+                raise translated_error(BrowseError, "media_not_found", media_id=str(media_id))
             children = [
                 _folder(MediaId(media_id.entry_id, "tag", tag.id), tag.name)
                 for tag in tags
@@ -685,7 +670,7 @@ class ImmichHubMediaSource(MediaSource):
         if media_id.year is not None:
             months = {key: n for key, n in months.items() if key[0] == media_id.year}
             if not months:
-                raise _error(BrowseError, "media_not_found", media_id=str(media_id))
+                raise translated_error(BrowseError, "media_not_found", media_id=str(media_id))
             title = _counted(f"{media_id.year:04d}", sum(months.values()))
         years = {year for year, _ in months}
         if media_id.kind != "timeline" and sum(months.values()) <= PAGE_SIZE:
@@ -743,7 +728,7 @@ class ImmichHubMediaSource(MediaSource):
         page = media_id.page or 1
         rows = bucket.assets()[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         if not rows:
-            raise _error(BrowseError, "media_not_found", media_id=str(media_id))
+            raise translated_error(BrowseError, "media_not_found", media_id=str(media_id))
         node = _folder(media_id, title, searchable=searchable)
         node.children = [_timeline_asset(media_id.entry_id, row) for row in rows]
         return node
