@@ -8,34 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 import logging
-import re
 from typing import Final
 
 from aiohttp import hdrs, web
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from .api import (
     AssetMediaSize,
     AssetStream,
-    ImmichBadRequestError,
     ImmichClient,
     ImmichError,
-    ImmichNotFoundError,
     ImmichRangeNotSatisfiableError,
 )
 from .const import DOMAIN, Feature
-from .data import ImmichHubConfigEntry, reauth_if_refused
 from .playback import PROXY_PREFIX
+from .util import UNKNOWN_ID_ERRORS, is_uuid, loaded_entry, reauth_if_refused
 
 _LOGGER = logging.getLogger(__name__)
 
 THUMBNAIL_CACHE_CONTROL: Final = "private, max-age=86400"
 """Thumbnails never change for an asset id; the browser may keep them for a day."""
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _PASSED_HEADERS: Final = (
     hdrs.CONTENT_TYPE,
     hdrs.CONTENT_LENGTH,
@@ -109,10 +104,10 @@ class ImmichHubMediaView(HomeAssistantView):
         self, request: web.Request, entry_id: str, kind: str, object_id: str
     ) -> web.StreamResponse:
         """Stream the asset, the range asked for, or a 304 or 416 answer."""
-        if kind not in KINDS or not _UUID.fullmatch(object_id):
-            raise web.HTTPNotFound
         hass = request.app[KEY_HASS]
-        entry = _entry(hass, entry_id)
+        entry = loaded_entry(hass, entry_id, Feature.MEDIA_BROWSER)
+        if entry is None or kind not in KINDS or not is_uuid(object_id):
+            raise web.HTTPNotFound
         opener, cacheable = KINDS[kind]
         try:
             stream = await opener(entry.runtime_data.client, object_id, request.headers)
@@ -122,7 +117,7 @@ class ImmichHubMediaView(HomeAssistantView):
                 status=416,
                 headers={hdrs.CONTENT_RANGE: f"bytes */{err.size}", hdrs.ACCEPT_RANGES: "bytes"},
             )
-        except (ImmichBadRequestError, ImmichNotFoundError) as err:
+        except UNKNOWN_ID_ERRORS as err:
             # Immich answers 400 for an id that does not exist or is not the user's.
             raise web.HTTPNotFound from err
         except ImmichError as err:
@@ -148,16 +143,3 @@ class ImmichHubMediaView(HomeAssistantView):
                 return response
             await response.write_eof()
         return response
-
-
-def _entry(hass: HomeAssistant, entry_id: str) -> ImmichHubConfigEntry:
-    """Return a loaded entry that may browse media, or answer 404."""
-    entry: ImmichHubConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if (
-        entry is None
-        or entry.domain != DOMAIN
-        or entry.state is not ConfigEntryState.LOADED
-        or not entry.runtime_data.has(Feature.MEDIA_BROWSER)
-    ):
-        raise web.HTTPNotFound
-    return entry
