@@ -91,9 +91,17 @@ def human_size(size: float) -> str:
 
 
 def readable_asset(ctx: Context, asset_id: str, permission: str = "asset.read") -> Asset:
-    """Return an asset the user may read, or raise Immich's 400."""
+    """Return an asset the user may read, or raise Immich's 400.
+
+    A locked asset is out of reach: only a session unlocked with the PIN sees those, which an API
+    key never is.
+    """
     asset = ctx.library.assets.get(asset_id)
-    if asset is None or not ctx.library.can_read_asset(ctx.auth_user.id, asset):
+    if (
+        asset is None
+        or asset.visibility == "locked"
+        or not ctx.library.can_read_asset(ctx.auth_user.id, asset)
+    ):
         raise no_access(permission)
     return asset
 

@@ -1,8 +1,10 @@
 """Fixtures of the contract tests: the fake Immich beside a real one, from the environment.
 
 The real server is the one the end-to-end tests use (``../shared/real-immich``), named by
-IMMICH_URL, IMMICH_API_KEY (an admin's key with ``all``) and IMMICH_USER_API_KEY (a normal
-user's key with ``all``). The fake emulates the spec of the real server's major.minor.
+IMMICH_URL, IMMICH_API_KEY (an admin's key with ``all``), IMMICH_USER_API_KEY (a normal user's
+key with ``all``) and the admin's IMMICH_ADMIN_EMAIL and IMMICH_ADMIN_PASSWORD (to delete the
+locked photos no API key may touch). The fake emulates the spec of the real server's
+major.minor.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from fake_immich.spec import load_spec
 
 from .harness import Exchange, Pair, Side, recording_session
 
-REQUIRED_ENV = ("IMMICH_URL", "IMMICH_API_KEY", "IMMICH_USER_API_KEY")
+REQUIRED_ENV = (
+    "IMMICH_URL",
+    "IMMICH_API_KEY",
+    "IMMICH_USER_API_KEY",
+    "IMMICH_ADMIN_EMAIL",
+    "IMMICH_ADMIN_PASSWORD",
+)
 FAKE_VERSIONS = {"2.7": "2.7.3", "3.0": "3.0.3"}
 """The fake's spec for each real major.minor."""
 
@@ -32,6 +40,7 @@ class RealServer:
     url: str
     admin_key: str
     user_key: str
+    admin_login: tuple[str, str]
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +58,10 @@ def real_server() -> RealServer:
         os.environ["IMMICH_URL"].rstrip("/"),
         os.environ["IMMICH_API_KEY"],
         os.environ["IMMICH_USER_API_KEY"],
+        (os.environ["IMMICH_ADMIN_EMAIL"], os.environ["IMMICH_ADMIN_PASSWORD"]),
     )
     # The session's check that no log line holds an API key covers the real keys too.
-    ISSUED_SECRETS.update((server.admin_key, server.user_key))
+    ISSUED_SECRETS.update((server.admin_key, server.user_key, server.admin_login[1]))
     return server
 
 
@@ -92,6 +102,7 @@ async def pair(real_server: RealServer, socket_enabled: None) -> AsyncGenerator[
                 {"admin": real_server.admin_key, "user": real_server.user_key},
                 real_session,
                 real_log,
+                login=real_server.admin_login,
             )
             try:
                 yield Pair(fake_side, real_side, load_spec(version), version)

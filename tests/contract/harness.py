@@ -91,6 +91,8 @@ class Side:
     session: aiohttp.ClientSession
     log: list[Exchange]
     fake: FakeImmich | None = None
+    login: tuple[str, str] | None = None
+    """The admin's e-mail and password (the real server), for what no API key may do."""
     ids: dict[str, str] = field(default_factory=dict)
     """Ids of what a test made or found on this side, by the test's own names."""
     cleanups: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
@@ -124,8 +126,9 @@ class Side:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Exchange:
-        """Send a request below ``/api`` and return what came back."""
-        sent = {"x-api-key": self.keys[who], **(headers or {})}
+        """Send a request below ``/api`` and return what came back (``who=""``: no API key)."""
+        sent = {"x-api-key": self.keys[who]} if who else {}
+        sent.update(headers or {})
         async with self.session.request(
             method,
             f"{self.url}/api{path}",
@@ -177,6 +180,34 @@ class Side:
                 f"Immich made no thumbnail of {asset_id} in {SETTLE_SECONDS} s: {seen.status}"
             )
             await asyncio.sleep(0.5)
+
+    async def delete_locked(self, asset_ids: list[str]) -> None:
+        """Delete locked assets of the admin's, which only a session unlocked by PIN may touch.
+
+        The admin logs in, is given a PIN code for the moment, unlocks the session, deletes,
+        and the PIN code is taken away again. An admin who has a PIN code already is refused.
+        """
+        assert self.login is not None, "the real server's admin e-mail and password are needed"
+        email, password = self.login
+        signed_in = await self.raw(
+            "POST", "/auth/login", who="", body={"email": email, "password": password}
+        )
+        assert signed_in.status == 201, signed_in.body
+        bearer = {"Authorization": f"Bearer {signed_in.json['accessToken']}"}
+        try:
+            status = await self.raw("GET", "/auth/status", who="", headers=bearer)
+            assert not status.json["pinCode"], "the admin has a PIN code: locked assets are left"
+            pin = {"pinCode": "".join(secrets.choice("0123456789") for _ in range(6))}
+            for method, path, body in (
+                ("POST", "/auth/pin-code", pin),
+                ("POST", "/auth/session/unlock", pin),
+                ("DELETE", "/assets", {"ids": asset_ids, "force": True}),
+                ("DELETE", "/auth/pin-code", pin),
+            ):
+                done = await self.raw(method, path, who="", body=body, headers=bearer)
+                assert done.status == 204, (path, done.body)
+        finally:
+            await self.raw("POST", "/auth/logout", who="", headers=bearer)
 
     async def clean_up(self) -> None:
         """Delete what the test made, newest first."""

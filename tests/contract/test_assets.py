@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from custom_components.immich_hub.api import AssetMediaSize, AssetStream, ImmichError, UploadStatus
+from custom_components.immich_hub.api import (
+    AssetMediaSize,
+    AssetStream,
+    ImmichBadRequestError,
+    ImmichError,
+    UploadStatus,
+)
 from fake_immich.media import render_video
 
 from .harness import Pair, Side, make_jpeg
@@ -226,3 +232,37 @@ async def test_trash_and_restore(pair: Pair) -> None:
     assert real.in_trash
     fake, real = await pair.compare(lambda side: side.admin.restore_from_trash([side.ids["photo"]]))
     assert fake == real == 1
+
+
+async def test_locked_photo(pair: Pair) -> None:
+    """A photo moved to the locked folder is out of every API key's reach, but still known."""
+    data = await _upload_photo(pair)
+    for side in pair.sides:
+        if side.is_real:
+            photo = side.ids["photo"]
+            side.cleanups.append(lambda side=side, photo=photo: side.delete_locked([photo]))
+    await pair.compare(lambda side: side.admin.update_asset(side.ids["photo"], visibility="locked"))
+    await pair.compare_error(
+        lambda side: side.admin.update_asset(side.ids["photo"], is_favorite=True),
+        ImmichBadRequestError,
+    )
+    await pair.compare_error(
+        lambda side: side.admin.get_asset(side.ids["photo"]), ImmichBadRequestError
+    )
+    await pair.compare_error(
+        _media(lambda side: side.admin.get_thumbnail(side.ids["photo"])),
+        ImmichBadRequestError,
+    )
+
+    async def album_with(side: Side) -> list[Any]:
+        made = await side.admin.create_album("Contract locked")
+        if side.is_real:
+            side.cleanups.append(lambda: side.raw("DELETE", f"/albums/{made.id}"))
+        return await side.admin.add_assets_to_album(made.id, [side.ids["photo"]])
+
+    fake, real = await pair.compare(album_with)
+    assert [(r.success, r.error) for r in fake] == [(r.success, r.error) for r in real]
+    fake, real = await pair.compare(
+        lambda side: side.admin.upload_bytes(data, filename="again.jpg")
+    )
+    assert fake.status == real.status == UploadStatus.DUPLICATE
