@@ -29,8 +29,8 @@ SECRETS: set[str] = set()
 JOB_COUNTS = ("active", "waiting")
 """Counts of jobs a running queue is working off (not the delayed ones: Immich delays album
 notifications by minutes)."""
-JOBS_TIMEOUT = 120
-"""Seconds Immich may take to work off the jobs a test caused."""
+JOBS_TIMEOUT = 45
+"""Seconds Immich may take to work off the jobs a test caused (less than a test may take)."""
 
 
 class ImmichApiError(Exception):

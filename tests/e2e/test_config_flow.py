@@ -18,8 +18,9 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from tests.test_config_flow import _submit
 
-from .conftest import Cleanup, add_entry, entity_id, state
+from .conftest import Cleanup, add_entry, entity_id
 from .immich_api import ImmichApi, Server
+from .test_entities import assert_bytes
 
 LIMITED = ["user.read", "server.about", "server.storage", "asset.read"]
 """A key that can tell its user and read the server's disk, and little else."""
@@ -102,7 +103,7 @@ async def test_limited_key(
     assert issue.translation_placeholders["permissions"].split(", ") == shown
 
     storage = await limited.get("/server/storage")
-    assert float(state(hass, entry, "sensor", "disk_usage").state) == storage["diskUsagePercentage"]
+    assert_bytes(hass, entry, "disk_size", storage["diskSizeRaw"])
     for key in ("my_photos", "jobs_pending", "photos"):
         assert entity_id(hass, entry, "sensor", key) is None, key
 

@@ -73,7 +73,7 @@ async def proxy(server: Server) -> AsyncGenerator[ReverseProxy]:
 
     app = web.Application()
     app.router.add_route(hdrs.METH_ANY, SUBPATH + "/{tail:.*}", forward)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
     async with ClientSession(auto_decompress=False) as upstream:
         await runner.setup()
         try:
