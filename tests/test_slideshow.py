@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import gc
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.immich_hub.const import CONF_IMAGE_SIZE, DOMAIN
+from custom_components.immich_hub.slideshow import Slideshow
 from fake_immich import FakeImmich
 from homeassistant.components.media_player import (
     MediaPlayerEntity,
@@ -446,3 +448,27 @@ async def test_player_that_cannot_play_media(
         )
     assert err.value.translation_key == "media_player_cannot_play"
     assert speaker.played == []
+
+
+@pytest.mark.parametrize("api_version", ["3.0.3"])
+async def test_stopped_slideshows_are_not_kept(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """A nightly automation's slideshows, started and stopped 1,000 times, leave nothing behind.
+
+    Neither the entry nor anything else holds on to a stopped slideshow or its slides.
+    """
+    unload_callbacks = len(loaded_entry._on_unload or [])
+    for _ in range(1000):
+        await _play(hass, source="favorites")
+        assert loaded_entry.runtime_data.slideshows[PLAYER].status == "playing"
+        await hass.services.async_call(
+            DOMAIN, "stop_slideshow", {ATTR_ENTITY_ID: PLAYER}, blocking=True
+        )
+    await hass.async_block_till_done()
+    gc.collect()
+
+    assert loaded_entry.runtime_data.slideshows == {}
+    assert len(loaded_entry._on_unload or []) == unload_callbacks
+    assert not [thing for thing in gc.get_objects() if isinstance(thing, Slideshow)]
+    assert hass.states.get(STATUS).state == "idle"

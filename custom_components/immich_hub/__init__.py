@@ -18,7 +18,7 @@ from .api import (
 )
 from .const import DOMAIN, REQUEST_TIMEOUT
 from .coordinator import Coordinators, events_store
-from .data import ImmichHubConfigEntry, ImmichHubData, missing_permissions
+from .data import ImmichHubConfigEntry, ImmichHubData, allowed_features, missing_permissions
 from .issues import async_clear_issues, async_permission_issue, async_version_issue
 from .services import async_setup_services
 from .views import async_setup_views
@@ -76,15 +76,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) ->
         hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_URL: client.url})
     async_version_issue(hass, entry, None)
     async_permission_issue(hass, entry, missing_permissions(user, api_key, server_version))
-    entry.runtime_data = data = ImmichHubData(client, user, api_key, server_version)
-    data.coordinators = Coordinators.create(hass, entry, data)
-    await data.coordinators.async_first_refresh()
+    features = allowed_features(user, api_key, server_version)
+    coordinators = Coordinators.create(hass, entry, client, features)
+    await coordinators.async_first_refresh()
+    entry.runtime_data = ImmichHubData(
+        client, user, api_key, server_version, features, coordinators
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) -> bool:
-    """Unload the entry's platforms."""
+    """Stop the entry's slideshows and unload its platforms."""
+    for show in list(entry.runtime_data.slideshows.values()):
+        show.async_stop("entry unloaded")
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 import logging
-from typing import Final
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigEntry
 
 DOMAIN: Final = "immich_hub"
 LOGGER = logging.getLogger(__package__)
@@ -55,6 +57,14 @@ INTERVAL_LIMITS: Final[dict[str, tuple[int, int]]] = {
 }
 """Shortest and longest interval of each polling option, in seconds; shorter would load Immich
 for little gain. An entry saved with a value outside is read as the nearest limit."""
+
+
+def option(entry: ConfigEntry, key: str) -> Any:
+    """Return an option of the entry, or its default; an interval within its limits."""
+    value = entry.options.get(key, DEFAULT_OPTIONS[key])
+    if (limits := INTERVAL_LIMITS.get(key)) is not None:
+        return min(max(int(value), limits[0]), limits[1])
+    return value
 
 
 class Feature(StrEnum):

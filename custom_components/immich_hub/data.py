@@ -1,52 +1,63 @@
-"""Runtime data of an Immich Hub config entry."""
+"""Runtime data of an Immich Hub config entry: built complete, once its coordinators are."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
-from .api import ApiKey, ImmichAuthError, ImmichClient, ImmichError, ServerVersion, User
-from .api.dialect import QUEUES_API_VERSION
-from .const import (
-    BEFORE_QUEUES_API,
-    DEFAULT_OPTIONS,
-    FEATURES,
-    INTERVAL_LIMITS,
-    Feature,
-    FeatureNeeds,
-)
+from .api import ApiKey, Dialect, ImmichAuthError, ImmichClient, ImmichError, ServerVersion, User
+from .const import BEFORE_QUEUES_API, DOMAIN, FEATURES, Feature, FeatureNeeds, option
+from .coordinator import Coordinators
 
-if TYPE_CHECKING:
-    from .coordinator import Coordinators
+__all__ = ["option"]
 
 type ImmichHubConfigEntry = ConfigEntry[ImmichHubData]
 
 
-@dataclass(slots=True)
+class RunningSlideshow(Protocol):
+    """What the entry and its slideshow sensor need of a running slideshow."""
+
+    player: str
+    status: str
+
+    def async_stop(self, reason: str) -> None:
+        """Stop the slideshow."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return what a dashboard shows of the slideshow."""
+
+
+@dataclass(frozen=True, slots=True)
 class ImmichHubData:
-    """What an entry knows about its server, its user and its API key."""
+    """What an entry knows of its server, user and key, and what it runs."""
 
     client: ImmichClient
     user: User
     api_key: ApiKey
     server_version: ServerVersion
-    features: frozenset[Feature] = field(init=False)
-    coordinators: Coordinators = field(init=False)
-
-    def __post_init__(self) -> None:
-        """Work out which features this key can serve."""
-        self.features = frozenset(
-            needs.feature
-            for needs in usable_features(self.user)
-            if not missing(needs, self.api_key, self.server_version)
-        )
+    features: frozenset[Feature]
+    coordinators: Coordinators
+    slideshows: dict[str, RunningSlideshow] = field(default_factory=dict)
+    """The slideshows running now, by media player, the one started last at the end."""
 
     def has(self, feature: Feature) -> bool:
         """Tell whether the key and the user's role allow a feature."""
         return feature in self.features
+
+
+def signal_slideshow(entry_id: str) -> str:
+    """Return the dispatcher signal sent when an entry's slideshows change."""
+    return f"{DOMAIN}_slideshow_{entry_id}"
+
+
+def allowed_features(user: User, api_key: ApiKey, version: ServerVersion) -> frozenset[Feature]:
+    """Return the features the user's role and the key's permissions allow."""
+    return frozenset(
+        needs.feature for needs in usable_features(user) if not missing(needs, api_key, version)
+    )
 
 
 def usable_features(user: User) -> tuple[FeatureNeeds, ...]:
@@ -56,7 +67,7 @@ def usable_features(user: User) -> tuple[FeatureNeeds, ...]:
 
 def needed(feature: FeatureNeeds, version: ServerVersion) -> tuple[str, ...]:
     """Return the permissions a feature needs on a server of this version."""
-    if version < QUEUES_API_VERSION:
+    if not Dialect(version).has_queues_api:
         return tuple(dict.fromkeys(BEFORE_QUEUES_API.get(p, p) for p in feature.permissions))
     return feature.permissions
 
@@ -74,14 +85,6 @@ def missing_permissions(user: User, api_key: ApiKey, version: ServerVersion) -> 
         for permission in missing(feature, api_key, version)
     }
     return sorted(lacking)
-
-
-def option(entry: ConfigEntry, key: str) -> Any:
-    """Return an option of the entry, or its default; an interval within its limits."""
-    value = entry.options.get(key, DEFAULT_OPTIONS[key])
-    if (limits := INTERVAL_LIMITS.get(key)) is not None:
-        return min(max(int(value), limits[0]), limits[1])
-    return value
 
 
 def reauth_if_refused(hass: HomeAssistant, entry: ImmichHubConfigEntry, err: ImmichError) -> None:

@@ -18,8 +18,8 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .api import Asset, AssetMediaSize, ImmichClient, ImmichError
-from .const import CONF_IMAGE_INTERVAL, CONF_PAIR_PORTRAITS, LOGGER, Feature
-from .data import ImmichHubConfigEntry, option
+from .const import CONF_IMAGE_INTERVAL, CONF_PAIR_PORTRAITS, LOGGER, Feature, option
+from .data import ImmichHubConfigEntry
 from .entity import device_info
 from .playback import IMAGE_TYPE
 

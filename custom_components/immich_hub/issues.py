@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 
-if TYPE_CHECKING:
-    from .data import ImmichHubConfigEntry
-
 MISSING_PERMISSIONS = "missing_permissions"
 UNSUPPORTED_VERSION = "unsupported_version"
 
 
-def _issue_id(key: str, entry: ImmichHubConfigEntry) -> str:
+def _issue_id(key: str, entry: ConfigEntry) -> str:
     """Return the id of one of an entry's issues: its translation key and the entry."""
     return f"{key}_{entry.entry_id}"
 
@@ -24,7 +20,7 @@ def _issue_id(key: str, entry: ImmichHubConfigEntry) -> str:
 @callback
 def _set_issue(
     hass: HomeAssistant,
-    entry: ImmichHubConfigEntry,
+    entry: ConfigEntry,
     key: str,
     severity: ir.IssueSeverity,
     placeholders: dict[str, str] | None,
@@ -45,25 +41,21 @@ def _set_issue(
 
 
 @callback
-def async_permission_issue(
-    hass: HomeAssistant, entry: ImmichHubConfigEntry, missing: list[str]
-) -> None:
+def async_permission_issue(hass: HomeAssistant, entry: ConfigEntry, missing: list[str]) -> None:
     """Raise or clear the repair issue that names the key's missing permissions."""
     placeholders = {"permissions": ", ".join(missing)} if missing else None
     _set_issue(hass, entry, MISSING_PERMISSIONS, ir.IssueSeverity.WARNING, placeholders)
 
 
 @callback
-def async_version_issue(
-    hass: HomeAssistant, entry: ImmichHubConfigEntry, version: str | None
-) -> None:
+def async_version_issue(hass: HomeAssistant, entry: ConfigEntry, version: str | None) -> None:
     """Raise the issue for a server older than Immich 2.0, or clear it (``version`` None)."""
     placeholders = {"version": version} if version is not None else None
     _set_issue(hass, entry, UNSUPPORTED_VERSION, ir.IssueSeverity.ERROR, placeholders)
 
 
 @callback
-def async_clear_issues(hass: HomeAssistant, entry: ImmichHubConfigEntry) -> None:
+def async_clear_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Remove every issue of an entry."""
     for key in (MISSING_PERMISSIONS, UNSUPPORTED_VERSION):
         ir.async_delete_issue(hass, DOMAIN, _issue_id(key, entry))

@@ -18,8 +18,8 @@ from homeassistant.components.media_source import PlayMedia, Unresolvable
 from homeassistant.core import HomeAssistant
 
 from .api import ImmichBadRequestError, ImmichClient, ImmichError, ImmichNotFoundError
-from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE
-from .data import ImmichHubConfigEntry, option, reauth_if_refused
+from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE, option
+from .data import ImmichHubConfigEntry, reauth_if_refused
 
 _LOGGER = logging.getLogger(__name__)
 

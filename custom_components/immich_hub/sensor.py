@@ -20,9 +20,8 @@ from homeassistant.helpers.typing import StateType
 
 from .const import Feature
 from .coordinator import ImmichHubCoordinator
-from .data import ImmichHubConfigEntry
+from .data import ImmichHubConfigEntry, RunningSlideshow, signal_slideshow
 from .entity import ImmichHubEntity, QueueEntity, device_info, track_queues
-from .slideshow import Slideshow, async_slideshows, signal_slideshow
 
 PARALLEL_UPDATES = 0
 
@@ -219,9 +218,9 @@ class SlideshowSensor(SensorEntity):
             )
         )
 
-    def _latest(self) -> Slideshow | None:
+    def _latest(self) -> RunningSlideshow | None:
         """Return the slideshow started last."""
-        shows = async_slideshows(self.hass, self.entry.entry_id)
+        shows = list(self.entry.runtime_data.slideshows.values())
         return shows[-1] if shows else None
 
     @property
@@ -234,7 +233,7 @@ class SlideshowSensor(SensorEntity):
     def extra_state_attributes(self) -> dict[str, Any]:
         """Return the latest slideshow's player, source and position, and every slideshow."""
         latest = self._latest()
-        shows = async_slideshows(self.hass, self.entry.entry_id)
+        shows = self.entry.runtime_data.slideshows.values()
         return {
             **(latest.as_dict() if latest else {}),
             "slideshows": [show.as_dict() for show in shows],

@@ -55,7 +55,13 @@ from .api import (
 )
 from .const import CONF_SLIDESHOW_INTERVAL, DOMAIN, UPLOAD_CHUNK_SIZE, Feature
 from .data import ImmichHubConfigEntry, option
-from .slideshow import SLIDESHOWS, SOURCES, SOURCES_WITH_ID, Slideshow, async_collect_slides
+from .slideshow import (
+    SOURCES,
+    SOURCES_WITH_ID,
+    Slideshow,
+    async_collect_slides,
+    async_stop_slideshow,
+)
 
 ATTR_ALBUM_ID = "album_id"
 ATTR_ALBUM_NAME = "album_name"
@@ -777,10 +783,8 @@ async def _async_play_slideshow(call: ServiceCall) -> None:
 
 async def _async_stop_slideshow(call: ServiceCall) -> None:
     """Stop the slideshows on the targeted media players."""
-    running = call.hass.data.get(SLIDESHOWS, {})
     for player in _media_players(call, to_play=False):
-        if (show := running.get(player)) is not None:
-            show.async_stop("asked")
+        async_stop_slideshow(call.hass, player, "asked")
 
 
 def async_setup_services(hass: HomeAssistant) -> None:

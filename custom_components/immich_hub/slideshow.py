@@ -28,11 +28,10 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
 from .api import ImmichClient, ImmichError
 from .const import DOMAIN, LOGGER
-from .data import ImmichHubConfigEntry
+from .data import ImmichHubConfigEntry, signal_slideshow
 from .playback import async_resolve_asset
 
 SOURCES: Final = ("memories", "album", "favorites", "person", "tag", "random")
@@ -40,12 +39,6 @@ SOURCES_WITH_ID: Final = frozenset({"album", "person", "tag"})
 RANDOM_SLIDES: Final = 100
 MAX_FAILED_SLIDES: Final = 3
 """Slides in a row a player may refuse before the slideshow stops."""
-SLIDESHOWS: HassKey[dict[str, Slideshow]] = HassKey(f"{DOMAIN}_slideshows")
-
-
-def signal_slideshow(entry_id: str) -> str:
-    """Return the dispatcher signal sent when an entry's slideshows change."""
-    return f"{DOMAIN}_slideshow_{entry_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,17 +128,18 @@ class Slideshow:
 
     @callback
     def async_start(self) -> None:
-        """Start playing, replacing any slideshow on the same player."""
-        running = self.hass.data.setdefault(SLIDESHOWS, {})
-        if (previous := running.get(self.player)) is not None:
-            previous.async_stop("replaced")
-        running[self.player] = self
+        """Start playing, replacing any slideshow on the same player (of any entry).
+
+        The entry's runtime data holds the slideshow until it stops; the entry stops those
+        still running when it unloads.
+        """
+        async_stop_slideshow(self.hass, self.player, "replaced")
+        self.entry.runtime_data.slideshows[self.player] = self
         if self.shuffle:
             random.shuffle(self.slides)
         self._unsubs.append(
             async_track_state_change_event(self.hass, self.player, self._async_player_changed)
         )
-        self.entry.async_on_unload(lambda: self.async_stop("entry unloaded"))
         self._changed()
         self._async_step()
 
@@ -155,7 +149,7 @@ class Slideshow:
         if self._stopped:
             return
         self._stopped = True
-        running = self.hass.data.get(SLIDESHOWS, {})
+        running = self.entry.runtime_data.slideshows
         if running.get(self.player) is self:
             del running[self.player]
         for unsub in self._unsubs:
@@ -274,8 +268,11 @@ class Slideshow:
 
 
 @callback
-def async_slideshows(hass: HomeAssistant, entry_id: str) -> list[Slideshow]:
-    """Return the slideshows an entry runs."""
-    return [
-        show for show in hass.data.get(SLIDESHOWS, {}).values() if show.entry.entry_id == entry_id
-    ]
+def async_stop_slideshow(hass: HomeAssistant, player: str, reason: str) -> bool:
+    """Stop the slideshow on a media player, whichever entry runs it; tell whether one ran."""
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        running: ImmichHubConfigEntry = entry
+        if (show := running.runtime_data.slideshows.get(player)) is not None:
+            show.async_stop(reason)
+            return True
+    return False

@@ -17,6 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from .const import to_snake
 
+_VERSION_RE = re.compile(r"v?(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?")
 _DURATION_RE = re.compile(r"(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d{1,2}(?:\.\d+)?)")
 
 
@@ -30,6 +31,14 @@ class ServerVersion:
 
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}.{self.patch}"
+
+    @classmethod
+    def parse(cls, text: str) -> ServerVersion | None:
+        """Return the version in text such as ``v2.7.4`` or ``3.0.3-rc.1``, or None."""
+        found = _VERSION_RE.match(text.strip())
+        if found is None:
+            return None
+        return cls(int(found["major"]), int(found["minor"]), int(found["patch"] or 0))
 
 
 class AssetType(StrEnum):
