@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
@@ -18,6 +19,7 @@ from .api import (
     Album,
     AlbumStatistics,
     AssetStatistics,
+    Dialect,
     ImmichAuthError,
     ImmichBadRequestError,
     ImmichClient,
@@ -27,6 +29,7 @@ from .api import (
     ServerAbout,
     ServerStatistics,
     ServerStorage,
+    ServerVersion,
     VersionCheck,
     to_millisecond,
     uploaded_since,
@@ -39,15 +42,10 @@ from .const import (
     DOMAIN,
     LOGGER,
     Feature,
+    option,
 )
-from .data import option
 from .issues import async_version_issue
 from .util import immich_error, immich_errors, translated_error
-
-if TYPE_CHECKING:
-    from .data import ImmichHubConfigEntry, ImmichHubData
-
-MIN_MAJOR = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +70,12 @@ class LibraryData:
 class ImmichHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """Polls Immich on the interval in the entry's options."""
 
-    config_entry: ImmichHubConfigEntry
+    config_entry: ConfigEntry
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ImmichHubConfigEntry,
+        entry: ConfigEntry,
         client: ImmichClient,
         name: str,
         interval_option: str,
@@ -118,13 +116,12 @@ class ImmichHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
             running = await self.client.fetch_server_version()
         except ImmichError:
             return
-        self._reload_if_changed(str(running))
+        self._reload_if_changed(running)
 
-    def _reload_if_changed(self, version: str) -> None:
+    def _reload_if_changed(self, running: ServerVersion) -> None:
         """Reload the entry when the server was upgraded, so the client speaks its new dialect."""
         known = self.client.server_version
-        running = version.lstrip("v").split("-", 1)[0]
-        if known is not None and running != str(known):
+        if known is not None and running != known:
             LOGGER.info("Immich now runs %s instead of %s: reloading", running, known)
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
@@ -147,40 +144,50 @@ async def _apart[T](what: str, request: Awaitable[T]) -> T | None:
 class ServerCoordinator(ImmichHubCoordinator[ServerData]):
     """Server health: about, storage, statistics (admin) and the release check."""
 
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: ImmichClient,
+        features: frozenset[Feature],
+    ) -> None:
+        """Poll what the features the key allows need."""
+        super().__init__(hass, entry, client, "server", CONF_SERVER_INTERVAL)
+        self.features = features
+
     async def _async_fetch(self) -> ServerData:
         """Fetch what the key may read, all at once."""
-        data = self.config_entry.runtime_data
+        features = self.features
         client = self.client
         about, storage, statistics, version_check = await asyncio.gather(
             client.get_about()
-            if data.has(Feature.SERVER_SENSORS) or data.has(Feature.SERVER_UPDATE)
+            if Feature.SERVER_SENSORS in features or Feature.SERVER_UPDATE in features
             else _skipped(),
-            client.get_storage() if data.has(Feature.SERVER_SENSORS) else _skipped(),
+            client.get_storage() if Feature.SERVER_SENSORS in features else _skipped(),
             # Statistics can be slow on a large library and the release check may fail on its
             # own; neither takes the rest down: only their entities go unavailable.
             _apart("statistics", client.get_statistics())
-            if data.has(Feature.SERVER_STATISTICS)
+            if Feature.SERVER_STATISTICS in features
             else _skipped(),
             _apart("release check", client.get_version_check())
-            if data.has(Feature.SERVER_UPDATE)
+            if Feature.SERVER_UPDATE in features
             else _skipped(),
         )
-        if about is not None:
-            self._check_version(about.version)
-            self._reload_if_changed(about.version)
+        if about is not None and (running := ServerVersion.parse(about.version)) is not None:
+            self._check_supported(running)
+            self._reload_if_changed(running)
         return ServerData(about, storage, statistics, version_check)
 
-    def _check_version(self, version: str) -> None:
-        """Raise a repair issue when the server now runs a version older than 2.0."""
-        major = version.lstrip("v").split(".", 1)[0]
-        if not major.isdigit() or int(major) >= MIN_MAJOR:
+    def _check_supported(self, running: ServerVersion) -> None:
+        """Raise a repair issue while the server runs a version the client does not support."""
+        if Dialect(running).is_supported:
             async_version_issue(self.hass, self.config_entry, None)
             return
-        async_version_issue(self.hass, self.config_entry, version)
+        async_version_issue(self.hass, self.config_entry, str(running))
         raise UpdateFailed(
             translation_domain=DOMAIN,
             translation_key="unsupported_version",
-            translation_placeholders={"version": version},
+            translation_placeholders={"version": str(running)},
         )
 
 
@@ -245,9 +252,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
     The point reached is stored, so that a restart neither repeats nor drops events.
     """
 
-    def __init__(
-        self, hass: HomeAssistant, entry: ImmichHubConfigEntry, client: ImmichClient
-    ) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, client: ImmichClient) -> None:
         """Set up the coordinator and its store."""
         super().__init__(hass, entry, client, "events", CONF_EVENTS_INTERVAL)
         self._store = events_store(hass, entry.entry_id)
@@ -412,30 +417,26 @@ class Coordinators:
 
     @classmethod
     def create(
-        cls, hass: HomeAssistant, entry: ImmichHubConfigEntry, data: ImmichHubData
+        cls,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: ImmichClient,
+        features: frozenset[Feature],
     ) -> Coordinators:
-        """Create the coordinators the entry's features call for."""
-        client = data.client
-        server_wanted = any(
-            data.has(feature)
-            for feature in (
-                Feature.SERVER_SENSORS,
-                Feature.SERVER_UPDATE,
-                Feature.SERVER_STATISTICS,
-            )
-        )
+        """Create the coordinators the features the key allows call for."""
+        server_features = {Feature.SERVER_SENSORS, Feature.SERVER_UPDATE, Feature.SERVER_STATISTICS}
         return cls(
-            server=ServerCoordinator(hass, entry, client, "server", CONF_SERVER_INTERVAL)
-            if server_wanted
+            server=ServerCoordinator(hass, entry, client, features)
+            if features & server_features
             else None,
             queues=QueuesCoordinator(hass, entry, client, "queues", CONF_QUEUES_INTERVAL)
-            if data.has(Feature.JOB_QUEUES)
+            if Feature.JOB_QUEUES in features
             else None,
             library=LibraryCoordinator(hass, entry, client, "library", CONF_LIBRARY_INTERVAL)
-            if data.has(Feature.LIBRARY_SENSORS)
+            if Feature.LIBRARY_SENSORS in features
             else None,
             events=EventsCoordinator(hass, entry, client)
-            if data.has(Feature.ASSET_EVENTS)
+            if Feature.ASSET_EVENTS in features
             else None,
         )
 
