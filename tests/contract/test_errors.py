@@ -160,3 +160,19 @@ async def test_unknown_key(pair: Pair) -> None:
 
     await pair.compare_error(ask, ImmichAuthError)
     await pair.compare(lambda side: side.client("unknown").ping())
+
+
+CORRELATION_HEADERS = ("x-immich-cid", "x-correlation-id")
+
+
+@pytest.mark.parametrize("path", ["/server/ping", f"/assets/{UNKNOWN}"])
+async def test_correlation_id_header(pair: Pair, path: str) -> None:
+    """Each answer names its correlation id in the header of its version (2.x x-immich-cid)."""
+    fake, real = await pair.run(lambda side: side.raw("GET", path))
+
+    def named(outcome: Any) -> list[str]:
+        return sorted(
+            name.lower() for name in outcome.result.headers if name.lower() in CORRELATION_HEADERS
+        )
+
+    assert named(fake) == named(real)
