@@ -112,6 +112,28 @@ def _sha1(data: bytes) -> str:
     return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
+async def test_upload_as_favorite_into_the_archive(pair: Pair) -> None:
+    """An upload that says favorite and archive is stored so."""
+    data = make_jpeg()
+
+    async def upload(side: Side) -> Any:
+        result = await side.admin.upload_bytes(
+            data, filename="contract.jpg", is_favorite=True, visibility="archive"
+        )
+        if side.is_real:
+            side.cleanups.append(
+                lambda: side.raw("DELETE", "/assets", body={"ids": [result.id], "force": True})
+            )
+        side.ids["photo"] = result.id
+        return result
+
+    await pair.compare(upload)
+    await pair.real.wait_for_thumbnail(pair.real.ids["photo"])
+    fake, real = await pair.compare(lambda side: side.admin.get_asset(side.ids["photo"]))
+    assert (fake.is_favorite, fake.visibility) == (real.is_favorite, real.visibility)
+    assert (real.is_favorite, real.visibility) == (True, "archive")
+
+
 async def test_asset_read_update_statistics(pair: Pair) -> None:
     """One photo, read, changed the ways the integration changes it, and counted."""
     await _upload_photo(pair)
