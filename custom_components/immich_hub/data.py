@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 
-from .api import ApiKey, Dialect, ImmichAuthError, ImmichClient, ImmichError, ServerVersion, User
+from .api import ApiKey, Dialect, ImmichClient, ServerVersion, User
 from .const import BEFORE_QUEUES_API, DOMAIN, FEATURES, Feature, FeatureNeeds, option
 from .coordinator import Coordinators
 
@@ -87,7 +87,13 @@ def missing_permissions(user: User, api_key: ApiKey, version: ServerVersion) -> 
     return sorted(lacking)
 
 
-def reauth_if_refused(hass: HomeAssistant, entry: ImmichHubConfigEntry, err: ImmichError) -> None:
-    """Ask the user for a new key when Immich no longer accepts the entry's one."""
-    if isinstance(err, ImmichAuthError):
-        entry.async_start_reauth(hass)
+def loaded_entry(
+    hass: HomeAssistant, entry_id: str, feature: Feature | None = None
+) -> ImmichHubConfigEntry | None:
+    """Return the loaded Immich Hub entry of that id (whose key allows ``feature``), else None."""
+    entry: ImmichHubConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+        return None
+    if feature is not None and not entry.runtime_data.has(feature):
+        return None
+    return entry

@@ -66,9 +66,9 @@ from .api import (
 )
 from .api.client import SearchFilters
 from .const import DOMAIN, Feature
-from .data import ImmichHubConfigEntry
+from .data import ImmichHubConfigEntry, loaded_entry
 from .playback import IMAGE_TYPE, VIDEO_TYPE, async_resolve_asset, proxy_path
-from .util import UUID_PATTERN, immich_errors, loaded_entry, translated_error
+from .util import UUID_PATTERN, immich_errors, translated_error
 
 PAGE_SIZE: Final = 100
 """Assets in one listing; a folder with more is split into date groups and pages."""

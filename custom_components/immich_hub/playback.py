@@ -17,9 +17,10 @@ from homeassistant.components.media_player.const import CONTENT_AUTH_EXPIRY_TIME
 from homeassistant.components.media_source import PlayMedia, Unresolvable
 from homeassistant.core import HomeAssistant
 
-from .api import ImmichBadRequestError, ImmichClient, ImmichError, ImmichNotFoundError
+from .api import ImmichClient, ImmichError
 from .const import CONF_IMAGE_SIZE, DOMAIN, IMAGE_SIZE_FULLSIZE, option
-from .data import ImmichHubConfigEntry, reauth_if_refused
+from .data import ImmichHubConfigEntry
+from .util import immich_errors
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,21 +55,15 @@ async def async_resolve_asset(
     """
     media_id = asset_media_id(entry.entry_id, asset_id)
     client = entry.runtime_data.client
-    try:
+    with immich_errors(
+        hass,
+        entry,
+        "resolve_failed",
+        exception=Unresolvable,
+        not_found="media_not_found",
+        media_id=media_id,
+    ):
         asset = await client.get_asset(asset_id)
-    except (ImmichBadRequestError, ImmichNotFoundError) as err:
-        raise Unresolvable(
-            translation_domain=DOMAIN,
-            translation_key="media_not_found",
-            translation_placeholders={"media_id": media_id},
-        ) from err
-    except ImmichError as err:
-        reauth_if_refused(hass, entry, err)
-        raise Unresolvable(
-            translation_domain=DOMAIN,
-            translation_key="resolve_failed",
-            translation_placeholders={"media_id": media_id, "error": str(err)},
-        ) from err
     original_type = asset.original_mime_type or ""
     if asset.is_video:
         kind, mime_type = "video", await playback_type(client, asset.id)

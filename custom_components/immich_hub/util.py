@@ -1,8 +1,9 @@
-"""What the parts of Immich Hub share: Immich ids, the loaded entry, and Immich's errors translated.
+"""What the parts of Immich Hub share: Immich ids, and Immich's errors translated.
 
 Reolink's ``util.py`` is the model: one place turns the client's errors into translated Home
 Assistant errors, so every action, the media source, the proxy and the coordinators tell a
 failure the same way and all of them ask for a new key when Immich refuses the entry's one.
+It imports nothing of the integration but ``api`` and ``const``, so every layer may use it.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 import re
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
@@ -24,11 +25,7 @@ from .api import (
     ImmichForbiddenError,
     ImmichNotFoundError,
 )
-from .const import DOMAIN, Feature
-
-if TYPE_CHECKING:
-    # data imports the coordinators, which use this module.
-    from .data import ImmichHubConfigEntry
+from .const import DOMAIN
 
 UUID_PATTERN: Final = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 """An Immich id (a UUID, either case), to embed in a larger regular expression."""
@@ -41,18 +38,6 @@ UNKNOWN_ID_ERRORS: Final = (ImmichBadRequestError, ImmichNotFoundError)
 def is_uuid(value: str) -> bool:
     """Tell whether a value is an Immich id."""
     return _UUID.fullmatch(value) is not None
-
-
-def loaded_entry(
-    hass: HomeAssistant, entry_id: str, feature: Feature | None = None
-) -> ImmichHubConfigEntry | None:
-    """Return the loaded Immich Hub entry of that id (whose key allows ``feature``), else None."""
-    entry: ImmichHubConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
-        return None
-    if feature is not None and not entry.runtime_data.has(feature):
-        return None
-    return entry
 
 
 def reauth_if_refused(hass: HomeAssistant, entry: ConfigEntry, err: ImmichError) -> None:

@@ -23,8 +23,9 @@ from .api import (
     ImmichRangeNotSatisfiableError,
 )
 from .const import DOMAIN, Feature
+from .data import loaded_entry
 from .playback import PROXY_PREFIX
-from .util import UNKNOWN_ID_ERRORS, is_uuid, loaded_entry, reauth_if_refused
+from .util import UNKNOWN_ID_ERRORS, is_uuid, reauth_if_refused
 
 _LOGGER = logging.getLogger(__name__)
 
