@@ -9,6 +9,6 @@ declare -A PYTHON_MIN=([2026.2]=3.13.2 [2026.11]=3.14.2)
 # The version our users run: lint (mypy against its types), the plain-Core install check and
 # the end-to-end tests run on it.
 CURRENT=2026.11
-# The venv that also gets requirements_develop.txt (Home Assistant's frontend and Playwright):
-# scripts/develop and the browser tests run there.
-DEVELOP_TARGET=2026.2
+# The venv that also gets requirements_develop_ha<version>.txt (Home Assistant's frontend and
+# Playwright): scripts/develop and the browser tests run there.
+DEVELOP_TARGET=2026.11

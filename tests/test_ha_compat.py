@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 # Each test runs code as if it were a line of the integration's sensor platform, so that Home
 # Assistant finds Immich Hub in the stack, as it does for a real call from there.
@@ -39,6 +41,7 @@ async def test_other_integrations_deprecation(hass, caplog):
 """
 
 
+@pytest.mark.timeout(300)  # a whole pytest session with Home Assistant, on a busy machine
 def test_deprecations_fail_tests(tmp_path: Path) -> None:
     """Home Assistant's report and a DeprecationWarning from our code fail; others' do not."""
     test_file = tmp_path / "test_session.py"
@@ -64,7 +67,7 @@ def test_deprecations_fail_tests(tmp_path: Path) -> None:
         text=True,
         check=False,
         cwd=tmp_path,
-        timeout=120,
+        timeout=280,
     )
 
     output = result.stdout + result.stderr
