@@ -148,10 +148,7 @@ async def _users_leftovers(api: ImmichApi, admin: ImmichApi) -> list[Leftover]:
             if a["albumName"].startswith(PREFIX)
         ),
         *(
-            (
-                f"asset {a['originalFileName']!r}",
-                partial(api.delete, "/assets", {"ids": [a["id"]], "force": True}),
-            )
+            (f"asset {a['originalFileName']!r}", partial(api.delete, "/assets", _for_good(a["id"])))
             for a in assets
         ),
         *(

@@ -120,10 +120,6 @@ class ImmichApi:
         """PUT a JSON body."""
         return await self.request("PUT", path, body)
 
-    async def patch(self, path: str, body: Any) -> Any:
-        """PATCH a JSON body."""
-        return await self.request("PATCH", path, body)
-
     async def delete(self, path: str, body: Any = None) -> Any:
         """DELETE, with a JSON body when given."""
         return await self.request("DELETE", path, body)
