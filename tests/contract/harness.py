@@ -194,19 +194,23 @@ class Side:
         )
         assert signed_in.status == 201, signed_in.body
         bearer = {"Authorization": f"Bearer {signed_in.json['accessToken']}"}
+        pin = {"pinCode": "".join(secrets.choice("0123456789") for _ in range(6))}
+        pin_set = False
+
+        async def step(method: str, path: str, body: Any) -> None:
+            done = await self.raw(method, path, who="", body=body, headers=bearer)
+            assert done.status == 204, f"{method} {path}: {done.status} {done.body!r}"
+
         try:
             status = await self.raw("GET", "/auth/status", who="", headers=bearer)
             assert not status.json["pinCode"], "the admin has a PIN code: locked assets are left"
-            pin = {"pinCode": "".join(secrets.choice("0123456789") for _ in range(6))}
-            for method, path, body in (
-                ("POST", "/auth/pin-code", pin),
-                ("POST", "/auth/session/unlock", pin),
-                ("DELETE", "/assets", {"ids": asset_ids, "force": True}),
-                ("DELETE", "/auth/pin-code", pin),
-            ):
-                done = await self.raw(method, path, who="", body=body, headers=bearer)
-                assert done.status == 204, (path, done.body)
+            await step("POST", "/auth/pin-code", pin)
+            pin_set = True
+            await step("POST", "/auth/session/unlock", pin)
+            await step("DELETE", "/assets", {"ids": asset_ids, "force": True})
         finally:
+            if pin_set:
+                await step("DELETE", "/auth/pin-code", pin)
             await self.raw("POST", "/auth/logout", who="", headers=bearer)
 
     async def clean_up(self) -> None:
