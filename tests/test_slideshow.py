@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.common import (
     setup_test_component_platform,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+import voluptuous as vol
 
 from custom_components.immich_hub.const import CONF_IMAGE_SIZE, DOMAIN
 from custom_components.immich_hub.slideshow import Slideshow
@@ -246,7 +247,6 @@ async def test_pauses_while_immich_is_away(
             {"source": "album", "source_id": "8b1f0c2e-6a4d-4c3b-9e7f-1a2b3c4d5e6f"},
             "source_not_found",
         ),
-        ({"source": "planets"}, "invalid_option"),
         ({ATTR_ENTITY_ID: "sensor.immich_ada_admin_disk_size"}, "not_a_media_player"),
         ({ATTR_ENTITY_ID: "media_player.nowhere"}, "media_player_not_found"),
     ],
@@ -263,6 +263,20 @@ async def test_bad_input(
     with pytest.raises(ServiceValidationError) as err:
         await _play(hass, **data)
     assert err.value.translation_key == key
+    assert player.played == []
+    assert hass.states.get(STATUS).state == "idle"
+
+
+async def test_unknown_source(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry, player: RecordingPlayer
+) -> None:
+    """A source that is none of the six is refused by the action's schema; nothing plays."""
+    immich.clear_requests()
+    with pytest.raises(vol.Invalid) as err:
+        await _play(hass, source="planets")
+    assert err.value.path == ["source"]
+    assert "memories" in str(err.value)
+    assert immich.requests == []
     assert player.played == []
     assert hass.states.get(STATUS).state == "idle"
 

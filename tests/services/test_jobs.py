@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from fake_immich import FakeImmich
 from homeassistant.core import HomeAssistant
@@ -174,10 +175,10 @@ async def test_unknown_command_sends_nothing(
     """A command no job has is refused before any request."""
     immich.clear_requests()
 
-    with pytest.raises(ServiceValidationError) as err:
+    with pytest.raises(vol.Invalid) as err:
         await run_job(hass, job="thumbnail_generation", command="restart")
 
-    assert err.value.translation_key == "invalid_option"
+    assert err.value.path == ["command"]
     assert "clear_failed" in str(err.value)
     assert immich.requests == []
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from fake_immich import FakeImmich
 from homeassistant.core import HomeAssistant
@@ -176,12 +177,16 @@ async def test_search_bad_input(
 ) -> None:
     """Malformed ids and unknown types are refused before any request."""
     immich.clear_requests()
-    for data, key in (
-        ({"album_id": "Holidays"}, "invalid_id"),
-        ({"person_id": "alice"}, "invalid_id"),
-        ({"type": "photo"}, "invalid_option"),
-    ):
+    for data in ({"album_id": "Holidays"}, {"person_id": "alice"}):
         with pytest.raises(ServiceValidationError) as err:
             await search(hass, **data)
-        assert err.value.translation_key == key
+        assert err.value.translation_key == "invalid_id"
+    with pytest.raises(vol.Invalid) as refused:
+        await search(hass, type="photo")
+    assert refused.value.path == ["type"]
+    assert "video" in str(refused.value)
     assert immich.requests == []
+
+    # A type is read whatever its case and spaces.
+    assert await search(hass, type=" Video ", limit=1) is not None
+    assert last(immich, "POST", "/search/metadata").json["type"] == "VIDEO"

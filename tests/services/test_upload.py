@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_integration,
     mock_platform,
 )
+import voluptuous as vol
 
 from fake_immich import FakeImmich
 from homeassistant.components.media_source import MediaSource, MediaSourceItem, PlayMedia
@@ -534,12 +535,14 @@ async def test_upload_bad_album_input(
         ({"album_id": holidays.id, "album_name": "Holidays"}, "album_id_and_name"),
         ({"album_id": "not-a-uuid"}, "invalid_id"),
         ({"album_name": "  "}, "album_required"),
-        ({"visibility": "everywhere"}, "invalid_option"),
     ]
     for extra, key in cases:
         with pytest.raises(ServiceValidationError) as err:
             await call(hass, "upload", {"file": str(photo), **extra})
         assert err.value.translation_key == key
+    with pytest.raises(vol.Invalid) as refused:
+        await call(hass, "upload", {"file": str(photo), "visibility": "everywhere"})
+    assert refused.value.path == ["visibility"]
     assert immich.requests == []
 
     with pytest.raises(ServiceValidationError) as err:
