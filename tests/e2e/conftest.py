@@ -348,18 +348,26 @@ async def poll(hass: HomeAssistant) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-async def agreed[T](hass: HomeAssistant, read: Callable[[], Awaitable[T]], attempts: int = 10) -> T:
-    """Poll Home Assistant between two identical answers of Immich, and return that answer.
+async def steady[T, U](
+    read: Callable[[], Awaitable[T]], look: Callable[[], Awaitable[U]], attempts: int = 10
+) -> tuple[T, U]:
+    """Return Immich's answer and what Home Assistant showed between two identical answers.
 
-    Immich's figures may change meanwhile (disk use, jobs); when the answers before and after
-    the poll are the same, Home Assistant must show exactly that.
+    Immich's figures and listings may change meanwhile (disk use, jobs, another client of the
+    same server); when Immich answers the same before and after, Home Assistant must show
+    exactly that answer.
     """
     for _ in range(attempts):
         before = await read()
-        await poll(hass)
+        seen = await look()
         if (after := await read()) == before:
-            return after
-    raise AssertionError(f"Immich's answer kept changing while Home Assistant polled: {after}")
+            return after, seen
+    raise AssertionError(f"Immich's answer kept changing while Home Assistant looked: {after}")
+
+
+async def agreed[T](hass: HomeAssistant, read: Callable[[], Awaitable[T]]) -> T:
+    """Poll Home Assistant between two identical answers of Immich, and return that answer."""
+    return (await steady(read, partial(poll, hass)))[0]
 
 
 def entity_id(hass: HomeAssistant, entry: ConfigEntry[Any], platform: str, key: str) -> str | None:

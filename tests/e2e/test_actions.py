@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 import hashlib
 from pathlib import Path
 import subprocess
@@ -17,7 +18,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 from tests.services.conftest import call
 
-from .conftest import Cleanup
+from .conftest import Cleanup, steady
 from .immich_api import (
     PREFIX,
     ImmichApi,
@@ -310,17 +311,23 @@ async def test_search(
     hass: HomeAssistant, admin_entry: ConfigEntry[Any], admin_api: ImmichApi
 ) -> None:
     """Filters find what Immich's metadata search finds; rows describe each asset as Immich does."""
-    everything = {asset["id"]: asset for asset in await admin_api.search()}
 
     async def search(**data: Any) -> list[dict[str, Any]]:
         found = await call(hass, "search", {"limit": 1000, **data})
         assert found is not None
         return list(found["assets"])
 
-    favorites = await search(favorite=True)
-    expected = await admin_api.search(isFavorite=True)
-    assert expected
-    assert sorted(row["id"] for row in favorites) == sorted(asset["id"] for asset in expected)
+    async def same(immich: dict[str, Any], action: dict[str, Any]) -> list[dict[str, Any]]:
+        """Assert the action finds what Immich finds with the same filter; return its rows."""
+        expected, rows = await steady(
+            partial(admin_api.search, **immich), partial(search, **action)
+        )
+        assert sorted(row["id"] for row in rows) == sorted(asset["id"] for asset in expected)
+        return rows
+
+    everything = {asset["id"]: asset for asset in await admin_api.search()}
+    favorites = await same({"isFavorite": True}, {"favorite": True})
+    assert favorites
     for row in favorites:
         asset = everything[row["id"]]
         assert row["type"] == asset["type"].lower()
@@ -329,29 +336,23 @@ async def test_search(
             asset["fileCreatedAt"]
         )
 
-    one = min(everything.values(), key=lambda asset: asset["fileCreatedAt"])
-    moment = dt_util.parse_datetime(one["fileCreatedAt"])
+    oldest = min(everything.values(), key=lambda asset: asset["fileCreatedAt"])
+    moment = dt_util.parse_datetime(oldest["fileCreatedAt"])
     assert moment is not None
-    around = {
-        "taken_after": moment - timedelta(seconds=1),
-        "taken_before": moment + timedelta(seconds=1),
-    }
-    found = await search(**{key: value.isoformat() for key, value in around.items()})
-    expected = await admin_api.search(
-        takenAfter=around["taken_after"].isoformat(), takenBefore=around["taken_before"].isoformat()
+    after, before = (
+        (moment - timedelta(seconds=1)).isoformat(),
+        (moment + timedelta(seconds=1)).isoformat(),
     )
-    assert one["id"] in {row["id"] for row in found}
-    assert sorted(row["id"] for row in found) == sorted(asset["id"] for asset in expected)
+    found = await same(
+        {"takenAfter": after, "takenBefore": before}, {"taken_after": after, "taken_before": before}
+    )
+    assert oldest["id"] in {row["id"] for row in found}
 
     me = (await admin_api.me())["id"]
     album = next(a for a in await admin_api.albums() if album_owner(a) == me and a["assetCount"])
-    found = await search(album_id=album["id"])
-    assert sorted(row["id"] for row in found) == sorted(await admin_api.album_assets(album["id"]))
-
+    assert await same({"albumIds": [album["id"]]}, {"album_id": album["id"]})
     for kind in ("image", "video"):
-        found = await search(type=kind)
-        expected = await admin_api.search(type=kind.upper())
-        assert sorted(row["id"] for row in found) == sorted(asset["id"] for asset in expected)
+        await same({"type": kind.upper()}, {"type": kind})
 
     few = await search(limit=2)
     assert len(few) == min(2, len(everything))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from functools import partial
 from pathlib import Path
 import subprocess
 from typing import Any
@@ -14,7 +16,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from tests.media.test_media_source import ROOT, asset_ids, browse, folders, resolve, walk
 
-from .conftest import Cleanup, memories_shown_now
+from .conftest import Cleanup, memories_shown_now, steady
 from .immich_api import PREFIX, ImmichApi, album_owner, unique_jpeg, unique_name
 
 pytestmark = pytest.mark.usefixtures("setup_media_source")
@@ -67,25 +69,33 @@ async def test_albums(
 ) -> None:
     """Own albums show with Immich's covers; each lists exactly the album's assets."""
     me = (await admin_api.me())["id"]
-    albums = {a["id"]: a for a in await admin_api.albums() if album_owner(a) == me}
-    node = await browse(hass, f"{admin_entry.entry_id}/albums")
 
+    async def owned() -> dict[str, dict[str, Any]]:
+        return {a["id"]: a for a in await admin_api.albums() if album_owner(a) == me}
+
+    albums, node = await steady(owned, partial(browse, hass, f"{admin_entry.entry_id}/albums"))
     assert sorted(folders(node).values()) == sorted(
         f"{admin_entry.entry_id}/album/{album_id}" for album_id in albums
     )
     client = await hass_client()
     for child in node.children or []:
-        album = albums[child.media_content_id.rsplit("/", 1)[1]]
-        assert child.title == album["albumName"]
+        album_id = child.media_content_id.rsplit("/", 1)[1]
+        assert child.title == albums[album_id]["albumName"]
         cover = await client.get(child.thumbnail)
         _, _, expected = await admin_api.fetch(
-            f"/assets/{album['albumThumbnailAssetId']}/thumbnail?size=thumbnail"
+            f"/assets/{albums[album_id]['albumThumbnailAssetId']}/thumbnail?size=thumbnail"
         )
         assert await cover.read() == expected
-        found, _ = await walk(hass, node_id(child.media_content_id))
-        assert Counter(found) == Counter(await admin_api.album_assets(album["id"]))
-        listing = await browse(hass, node_id(child.media_content_id))
+        album, listing = await steady(
+            partial(admin_api.get, f"/albums/{album_id}"),
+            partial(browse, hass, node_id(child.media_content_id)),
+        )
         assert listing.title == f"{album['albumName']} ({album['assetCount']})"
+        assets, (found, _) = await steady(
+            partial(admin_api.album_assets, album_id),
+            partial(walk, hass, node_id(child.media_content_id)),
+        )
+        assert Counter(found) == Counter(assets)
 
 
 async def test_shared_with_the_user(
@@ -93,18 +103,23 @@ async def test_shared_with_the_user(
 ) -> None:
     """Albums others share with the user list their owners' assets; the user's own are apart."""
     me = (await user_api.me())["id"]
-    albums = await user_api.albums()
-    shared = {a["id"]: a for a in albums if album_owner(a) != me}
-    assert shared  # the kit shares one with the user
-    node = await browse(hass, f"{user_entry.entry_id}/shared")
-    assert sorted(folders(node)) == sorted(a["albumName"] for a in shared.values())
-    for identifier in folders(node).values():
-        found, _ = await walk(hass, identifier)
-        album_id = identifier.rsplit("/", 1)[1]
-        assert Counter(found) == Counter(await user_api.album_assets(album_id))
-
-    own = await browse(hass, f"{user_entry.entry_id}/albums")
+    albums, (shared, own) = await steady(
+        user_api.albums,
+        lambda: asyncio.gather(
+            browse(hass, f"{user_entry.entry_id}/shared"),
+            browse(hass, f"{user_entry.entry_id}/albums"),
+        ),
+    )
+    others = [a["albumName"] for a in albums if album_owner(a) != me]
+    assert others  # the kit shares one with the user
+    assert sorted(folders(shared)) == sorted(others)
     assert sorted(folders(own)) == sorted(a["albumName"] for a in albums if album_owner(a) == me)
+    for identifier in folders(shared).values():
+        assets, (found, _) = await steady(
+            partial(user_api.album_assets, identifier.rsplit("/", 1)[1]),
+            partial(walk, hass, identifier),
+        )
+        assert Counter(found) == Counter(assets)
 
 
 async def test_memories(
@@ -114,30 +129,38 @@ async def test_memories(
     todays_memory: dict[str, Any],
 ) -> None:
     """Every memory is listed, today's first; a memory lists its assets."""
-    memories = {m["id"]: m for m in await admin_api.get("/memories")}
-    node = await browse(hass, f"{admin_entry.entry_id}/memories")
-
+    memories, node = await steady(
+        partial(admin_api.get, "/memories"),
+        partial(browse, hass, f"{admin_entry.entry_id}/memories"),
+    )
     listed = [child.media_content_id.rsplit("/", 1)[1] for child in node.children or []]
-    assert sorted(listed) == sorted(memories)
+    assert sorted(listed) == sorted(memory["id"] for memory in memories)
     today = {memory["id"] for memory in await memories_shown_now(admin_api)}
     assert todays_memory["id"] in today
     assert set(listed[: len(today)]) == today
     for memory_id in listed:
-        memory = await browse(hass, f"{admin_entry.entry_id}/memory/{memory_id}")
-        assert asset_ids(memory) == [asset["id"] for asset in memories[memory_id]["assets"]]
+        memory, shown = await steady(
+            partial(admin_api.get, f"/memories/{memory_id}"),
+            partial(browse, hass, f"{admin_entry.entry_id}/memory/{memory_id}"),
+        )
+        assert asset_ids(shown) == [asset["id"] for asset in memory["assets"]]
 
 
 async def test_favorites_and_timeline(
     hass: HomeAssistant, admin_entry: ConfigEntry[Any], admin_api: ImmichApi, video: str
 ) -> None:
     """Favorites and the timeline list every favorite and every asset of the user's timeline."""
-    favorites, _ = await walk(hass, f"{admin_entry.entry_id}/favorites")
-    expected = await admin_api.search(isFavorite=True, visibility="timeline")
+    expected, (favorites, _) = await steady(
+        partial(admin_api.search, isFavorite=True, visibility="timeline"),
+        partial(walk, hass, f"{admin_entry.entry_id}/favorites"),
+    )
     assert expected
     assert Counter(favorites) == Counter(asset["id"] for asset in expected)
 
-    timeline, _ = await walk(hass, f"{admin_entry.entry_id}/timeline")
-    expected = await admin_api.search(visibility="timeline")
+    expected, (timeline, _) = await steady(
+        partial(admin_api.search, visibility="timeline"),
+        partial(walk, hass, f"{admin_entry.entry_id}/timeline"),
+    )
     assert video in timeline
     assert Counter(timeline) == Counter(asset["id"] for asset in expected)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from aiohttp import ClientSession, hdrs, web
@@ -18,6 +19,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from tests.media.test_media_source import browse, folders, walk
 from tests.test_config_flow import _submit
 
+from .conftest import steady
 from .immich_api import ImmichApi, Server, album_owner
 
 SUBPATH = "/immich"
@@ -105,12 +107,18 @@ async def test_config_flow_browse_and_thumbnail(
     assert all(path.startswith(f"{SUBPATH}/api/") for path in proxy.paths)
 
     me = (await admin_api.me())["id"]
-    albums = {a["albumName"]: a for a in await admin_api.albums() if album_owner(a) == me}
-    node = await browse(hass, f"{entry.entry_id}/albums")
+
+    async def owned() -> dict[str, dict[str, Any]]:
+        return {a["albumName"]: a for a in await admin_api.albums() if album_owner(a) == me}
+
+    albums, node = await steady(owned, partial(browse, hass, f"{entry.entry_id}/albums"))
     assert sorted(folders(node)) == sorted(albums)
-    album: dict[str, Any] = max(albums.values(), key=lambda a: a["assetCount"])
-    found, _ = await walk(hass, folders(node)[album["albumName"]])
-    assert sorted(found) == sorted(await admin_api.album_assets(album["id"]))
+    album = max(albums.values(), key=lambda a: a["assetCount"])
+    assets, (found, _) = await steady(
+        partial(admin_api.album_assets, album["id"]),
+        partial(walk, hass, folders(node)[album["albumName"]]),
+    )
+    assert sorted(found) == sorted(assets)
 
     client = await hass_client()
     for asset_id in found:
