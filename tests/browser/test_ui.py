@@ -110,3 +110,13 @@ async def test_media_browser_search(page: Page, demo: dict[str, Any]) -> None:
     photo = page.locator("img[src*='/api/immich_hub/']")
     await expect(photo).to_be_visible()
     assert await photo.evaluate("image => image.naturalWidth") > 0
+
+
+async def test_demo_sets_up_everything_it_loads(demo: dict[str, Any]) -> None:
+    """Every integration the demo loaded, for it and for the pages above, set up.
+
+    A failed one greets the user with a notification.
+    """
+    log = (demo["config"] / "home-assistant.log").read_text()
+
+    assert [line for line in log.splitlines() if "Setup failed for" in line] == []
