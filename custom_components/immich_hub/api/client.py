@@ -184,6 +184,33 @@ def _search_filters(filters: SearchFilters) -> dict[str, Any]:
     return body
 
 
+class TimelineFilters(TypedDict, total=False):
+    """Filters shared by the timeline endpoints (the months, and the assets of one)."""
+
+    album_id: str | None
+    person_id: str | None
+    tag_id: str | None
+    is_favorite: bool | None
+    is_trashed: bool | None
+    visibility: str | None
+    order: str | None
+    with_partners: bool | None
+
+
+def _timeline_query(filters: TimelineFilters) -> dict[str, str]:
+    """Build the query of a timeline request from its filters."""
+    return _query(
+        albumId=filters.get("album_id"),
+        personId=filters.get("person_id"),
+        tagId=filters.get("tag_id"),
+        isFavorite=filters.get("is_favorite"),
+        isTrashed=filters.get("is_trashed"),
+        visibility=filters.get("visibility"),
+        order=filters.get("order"),
+        withPartners=filters.get("with_partners"),
+    )
+
+
 class ImmichClient:
     """Talks to one Immich server with one API key.
 
@@ -565,16 +592,21 @@ class ImmichClient:
         self, album_id: str, asset_ids: Sequence[str]
     ) -> list[BulkIdResult]:
         """Add assets to an album; returns the outcome per asset."""
-        body = {"ids": list(asset_ids)}
-        data = await self._request("PUT", f"/albums/{album_id}/assets", json_body=body)
-        return self._parse(_BULK_IDS, data, "bulk result")
+        return await self._album_assets("PUT", album_id, asset_ids)
 
     async def remove_assets_from_album(
         self, album_id: str, asset_ids: Sequence[str]
     ) -> list[BulkIdResult]:
         """Remove assets from an album; returns the outcome per asset."""
-        body = {"ids": list(asset_ids)}
-        data = await self._request("DELETE", f"/albums/{album_id}/assets", json_body=body)
+        return await self._album_assets("DELETE", album_id, asset_ids)
+
+    async def _album_assets(
+        self, method: str, album_id: str, asset_ids: Sequence[str]
+    ) -> list[BulkIdResult]:
+        """Add (PUT) or remove (DELETE) assets of an album; returns the outcome per asset."""
+        data = await self._request(
+            method, f"/albums/{album_id}/assets", json_body={"ids": list(asset_ids)}
+        )
         return self._parse(_BULK_IDS, data, "bulk result")
 
     # ---- statistics ------------------------------------------------------------------------
@@ -893,80 +925,16 @@ class ImmichClient:
 
     # ---- timeline --------------------------------------------------------------------------
 
-    @staticmethod
-    def _timeline_query(
-        *,
-        album_id: str | None,
-        person_id: str | None,
-        tag_id: str | None,
-        is_favorite: bool | None,
-        is_trashed: bool | None,
-        visibility: str | None,
-        order: str | None,
-        with_partners: bool | None,
-    ) -> dict[str, str]:
-        """Build the filters shared by the timeline endpoints."""
-        return _query(
-            albumId=album_id,
-            personId=person_id,
-            tagId=tag_id,
-            isFavorite=is_favorite,
-            isTrashed=is_trashed,
-            visibility=visibility,
-            order=order,
-            withPartners=with_partners,
-        )
-
-    async def list_time_buckets(
-        self,
-        *,
-        album_id: str | None = None,
-        person_id: str | None = None,
-        tag_id: str | None = None,
-        is_favorite: bool | None = None,
-        is_trashed: bool | None = None,
-        visibility: str | None = None,
-        order: str | None = None,
-        with_partners: bool | None = None,
-    ) -> list[TimeBucket]:
+    async def list_time_buckets(self, **filters: Unpack[TimelineFilters]) -> list[TimeBucket]:
         """Return the timeline's months and their asset counts."""
-        params = self._timeline_query(
-            album_id=album_id,
-            person_id=person_id,
-            tag_id=tag_id,
-            is_favorite=is_favorite,
-            is_trashed=is_trashed,
-            visibility=visibility,
-            order=order,
-            with_partners=with_partners,
-        )
-        data = await self._request("GET", "/timeline/buckets", params=params)
+        data = await self._request("GET", "/timeline/buckets", params=_timeline_query(filters))
         return self._parse(_TIME_BUCKETS, data, "time buckets")
 
     async def get_time_bucket(
-        self,
-        time_bucket: str,
-        *,
-        album_id: str | None = None,
-        person_id: str | None = None,
-        tag_id: str | None = None,
-        is_favorite: bool | None = None,
-        is_trashed: bool | None = None,
-        visibility: str | None = None,
-        order: str | None = None,
-        with_partners: bool | None = None,
+        self, time_bucket: str, **filters: Unpack[TimelineFilters]
     ) -> TimeBucketAssets:
         """Return the assets of one timeline month (``time_bucket`` like ``2024-01-01``)."""
-        params = self._timeline_query(
-            album_id=album_id,
-            person_id=person_id,
-            tag_id=tag_id,
-            is_favorite=is_favorite,
-            is_trashed=is_trashed,
-            visibility=visibility,
-            order=order,
-            with_partners=with_partners,
-        )
+        params = _timeline_query(filters)
         params["timeBucket"] = time_bucket
         return await self._get_model(TimeBucketAssets, "/timeline/bucket", params)
 
