@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from io import BytesIO
 from typing import Any
 
@@ -205,18 +206,11 @@ class ImmichHubImage(ImageEntity):
         return self._shown.attributes if self._shown else {}
 
 
-async def _pick_random(entity: ImmichHubImage) -> tuple[list[Asset], dict[str, Any]]:
-    """Pick a random photo."""
-    assets = await entity.random_assets()
-    if not assets:
-        return [], {}
-    chosen = entity.paired(assets)
-    return chosen, await entity.describe(chosen)
-
-
-async def _pick_favorite(entity: ImmichHubImage) -> tuple[list[Asset], dict[str, Any]]:
-    """Pick a random favorite."""
-    assets = await entity.random_assets(is_favorite=True)
+async def _pick_random(
+    entity: ImmichHubImage, *, favorite: bool = False
+) -> tuple[list[Asset], dict[str, Any]]:
+    """Pick a random photo, or a random favorite."""
+    assets = await entity.random_assets(is_favorite=True if favorite else None)
     if not assets:
         return [], {}
     chosen = entity.paired(assets)
@@ -235,7 +229,7 @@ async def _pick_memory(entity: ImmichHubImage) -> tuple[list[Asset], dict[str, A
     ]
     if not photos:
         # Rather than going blank on a day without memories, show a favorite and say so.
-        assets, attributes = await _pick_favorite(entity)
+        assets, attributes = await _pick_random(entity, favorite=True)
         return assets, {**attributes, "memories_today": 0, "showing": "favorite"}
     index = entity.claim_position(len(photos))
     ordered = [asset for asset, _ in photos[index:] + photos[:index]]
@@ -251,7 +245,9 @@ async def _pick_memory(entity: ImmichHubImage) -> tuple[list[Asset], dict[str, A
 
 IMAGES: tuple[ImmichHubImageDescription, ...] = (
     ImmichHubImageDescription(key="random", translation_key="random", pick=_pick_random),
-    ImmichHubImageDescription(key="favorites", translation_key="favorites", pick=_pick_favorite),
+    ImmichHubImageDescription(
+        key="favorites", translation_key="favorites", pick=partial(_pick_random, favorite=True)
+    ),
     ImmichHubImageDescription(key="memories", translation_key="memories", pick=_pick_memory),
 )
 
