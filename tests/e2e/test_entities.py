@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from pathlib import Path
 import re
 from typing import Any
 
@@ -17,20 +18,14 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util.unit_conversion import InformationConverter
 
 from .conftest import Cleanup, agreed, entity_id, memories_shown_now, poll, state
-from .immich_api import ImmichApi, unique_jpeg
+from .immich_api import PREFIX, ImmichApi, unique_jpeg
 
 DISKS = {
     "disk_size": "diskSizeRaw",
     "disk_used": "diskUseRaw",
     "disk_available": "diskAvailableRaw",
 }
-SERVER_STATISTICS = {
-    "photos": "photos",
-    "videos": "videos",
-    "usage": "usage",
-    "usage_photos": "usagePhotos",
-    "usage_videos": "usageVideos",
-}
+STORAGE = {"usage": "usage", "usage_photos": "usagePhotos", "usage_videos": "usageVideos"}
 NOT_DONE = ("active", "waiting", "paused", "delayed")
 """Immich's counts of a queue's jobs that are not done (a paused queue files new ones as paused)."""
 
@@ -139,8 +134,8 @@ async def test_server_statistics(
     statistics = await agreed(hass, lambda: admin_api.get("/server/statistics"))
     assert int(state(hass, admin_entry, "sensor", "photos").state) == statistics["photos"]
     assert int(state(hass, admin_entry, "sensor", "videos").state) == statistics["videos"]
-    for key in ("usage", "usage_photos", "usage_videos"):
-        assert_bytes(hass, admin_entry, key, statistics[SERVER_STATISTICS[key]])
+    for key, field in STORAGE.items():
+        assert_bytes(hass, admin_entry, key, statistics[field])
 
 
 async def assert_queues(
@@ -182,7 +177,7 @@ async def test_paused_queue(
     admin_entry: ConfigEntry[Any],
     admin_api: ImmichApi,
     cleanup: Cleanup,
-    tmp_path: Any,
+    tmp_path: Path,
 ) -> None:
     """The switch pauses a queue in Immich; the jobs that pile up meanwhile are counted as pending.
 
@@ -194,7 +189,7 @@ async def test_paused_queue(
     await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
     assert (await admin_api.queues())["thumbnailGeneration"]["isPaused"]
 
-    asset_id = await admin_api.upload(unique_jpeg(tmp_path / "immich-hub-e2e-paused.jpg"))
+    asset_id = await admin_api.upload(unique_jpeg(tmp_path / f"{PREFIX}-paused.jpg"))
     cleanup.asset(admin_api, asset_id)
     await admin_api.wait_for_jobs()  # all but the paused queue
     queues = await agreed(hass, admin_api.queues)
