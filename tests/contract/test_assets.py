@@ -230,6 +230,11 @@ async def test_video(pair: Pair) -> None:
     assert fake == real
     fake, real = await pair.compare(lambda side: side.admin.get_video_type(side.ids["video"]))
     assert fake == real
+    for size in AssetMediaSize:  # the full size of a video is its preview
+        fake, real = await pair.compare(
+            _media(lambda side, size=size: side.admin.get_thumbnail(side.ids["video"], size=size))
+        )
+        assert fake == real
 
 
 async def test_video_of_a_photo(pair: Pair) -> None:
