@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,17 @@ async def test_upload_duplicate_and_check(pair: Pair, tmp_path: Path) -> None:
     assert fake.status == real.status == UploadStatus.DUPLICATE
     assert not fake.in_trash
     assert not real.in_trash
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield data
+
+    # A stream without a checksum is sent as it is: Immich itself finds the duplicate.
+    fake, real = await pair.compare(
+        lambda side: side.admin.upload_bytes(stream(), filename="streamed.jpg")
+    )
+    assert fake.status == real.status == UploadStatus.DUPLICATE
+    assert fake.id == pair.fake.ids["photo"]
+    assert real.id == pair.real.ids["photo"]
     other = make_jpeg()
     fake, real = await pair.compare(
         lambda side: side.admin.check_uploads({"known": _sha1(data), "new": _sha1(other)})
