@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+import math
 import re
 from typing import Annotated, Any
 
@@ -127,7 +128,8 @@ def _parse_duration_ms(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return int(value)
+        # A duration that is no finite number is as good as none.
+        return int(value) if math.isfinite(value) else None
     if isinstance(value, str):
         text = value.strip()
         if match := _DURATION_RE.fullmatch(text):
@@ -141,7 +143,7 @@ def _parse_duration_ms(value: Any) -> Any:
 
 def _round_number(value: Any) -> Any:
     """Accept 2.x's floating point pixel sizes as integers."""
-    if isinstance(value, float):
+    if isinstance(value, float) and math.isfinite(value):
         return round(value)
     return value
 
