@@ -12,7 +12,7 @@ Immich 2.x (NestJS exception body spread, plus the correlation id)::
      "correlationId": "..."}
 
 Immich 3.x (the filter deletes `error`, `statusCode` and `errors`; the correlation id moves to
-the `x-immich-cid` response header only)::
+the `X-Correlation-ID` response header only)::
 
     {"message": "Missing required permission: asset.read"}
 
@@ -20,7 +20,8 @@ the `x-immich-cid` response header only)::
     {"message": "Validation failed", "errors": [{"code": "invalid_format", "path": ["id"],
      "message": "Invalid UUID"}]}
 
-Both versions send the `x-immich-cid` header. Messages used by the fake, as Immich words them:
+2.x sends the correlation id in the `x-immich-cid` header, 3.x in `X-Correlation-ID`.
+Messages used by the fake, as Immich words them:
 ``Authentication required`` (no credentials, 401), ``Invalid API key`` (unknown key, 401),
 ``Invalid user token`` (unknown bearer token, 401), ``Forbidden`` (admin-only route, 403),
 ``Missing required permission: <perm>`` (API key lacks the permission, 403),
@@ -38,7 +39,13 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-CID_HEADER = "x-immich-cid"
+CID_HEADERS = {2: "x-immich-cid", 3: "X-Correlation-ID"}
+"""The response header that carries the correlation id, by major version."""
+
+
+def cid_header(api_version: str) -> str:
+    """Return the correlation id header an Immich of this API version sends."""
+    return CID_HEADERS[int(api_version.split(".", 1)[0])]
 
 
 class ApiError(Exception):

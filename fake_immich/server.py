@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from .context import ERROR_KEY, JSON_KEY, SKIP_KEY, Context, Handler, RecordedRequest, dumps
-from .errors import CID_HEADER, ApiError, error_body, reason, validation_error
+from .errors import ApiError, cid_header, error_body, reason, validation_error
 from .faults import Fault, FaultSet
 from .handlers import HANDLERS
 from .library import ApiKey, Library, User
@@ -255,7 +255,7 @@ class FakeImmich:
             response = await self._process(request, path, record, cid)
         except ApiError as error:
             response = self._error_response(error, cid)
-        response.headers.setdefault(CID_HEADER, cid)
+        response.headers.setdefault(cid_header(self.api_version), cid)
         return response
 
     async def _record(self, request: web.Request, path: str) -> RecordedRequest:
@@ -284,7 +284,7 @@ class FakeImmich:
         )
         response[ERROR_KEY] = True
         response.headers.update(error.headers)
-        response.headers[CID_HEADER] = cid
+        response.headers[cid_header(self.api_version)] = cid
         return response
 
     def _where(self, request: web.Request, path: str) -> str:

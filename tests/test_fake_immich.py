@@ -240,7 +240,8 @@ async def test_auth_errors_v3(http: aiohttp.ClientSession) -> None:
     async with FakeImmich("3.0.3") as server:
         status, body, resp = await call(http, server, "GET", "/users/me", key=None)
         assert (status, body) == (401, {"message": "Authentication required"})
-        assert resp.headers["x-immich-cid"]
+        assert resp.headers["X-Correlation-ID"]
+        assert "x-immich-cid" not in resp.headers
         status, body, _ = await call(
             http, server, "GET", "/users/me", key=None, headers={"Authorization": "Bearer nope"}
         )

@@ -22,7 +22,7 @@ from .const import (
     DEVICE_ID,
     HEADER_API_KEY,
     HEADER_CHECKSUM,
-    HEADER_CORRELATION_ID,
+    HEADER_CORRELATION_IDS,
     SMART_SEARCH_TIMEOUT_FACTOR,
     STREAM_READ_BUFFER,
     STREAM_REQUEST_HEADERS,
@@ -296,7 +296,7 @@ class ImmichClient:
             response.status,
             body,
             response.reason or f"HTTP {response.status}",
-            response.headers.get(HEADER_CORRELATION_ID),
+            next(filter(None, map(response.headers.get, HEADER_CORRELATION_IDS)), None),
         )
 
     async def _request(

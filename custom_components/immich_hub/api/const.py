@@ -8,7 +8,8 @@ import re
 API_PATH = "/api"
 HEADER_API_KEY = "x-api-key"
 HEADER_CHECKSUM = "x-immich-checksum"
-HEADER_CORRELATION_ID = "x-immich-cid"
+HEADER_CORRELATION_IDS = ("x-immich-cid", "x-correlation-id")
+"""Where Immich puts a response's correlation id: 2.x, then 3.x."""
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CHUNK_SIZE = 64 * 1024
