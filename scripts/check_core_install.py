@@ -100,7 +100,9 @@ def make_core(folder: Path, python: str, version: str) -> Path:
     log(f"creating a venv with {python} and installing homeassistant=={version} alone")
     subprocess.run([python, "-m", "venv", venv], check=True)  # noqa: S603
     pip = [venv / "bin" / "python", "-m", "pip", "--disable-pip-version-check", "--quiet"]
-    subprocess.run([*pip, "install", f"homeassistant=={version}"], check=True)  # noqa: S603
+    # -qq: this machine's pip configuration names index folders that lack most packages, and
+    # pip warns about each; errors still show.
+    subprocess.run([*pip, "-q", "install", f"homeassistant=={version}"], check=True)  # noqa: S603
     return venv
 
 
@@ -171,7 +173,10 @@ async def check(venv: Path, config: Path, port: int, hass_log: Path) -> list[str
             log("Home Assistant answers; adding Immich Hub through its config flow")
             access = await token(session, base)
             # Home Assistant installs the manifest's requirements when the flow first loads it.
-            await add_immich_hub(session, base, access, server.url, server.admin_key)
+            try:
+                await add_immich_hub(session, base, access, server.url, server.admin_key)
+            except (KeyError, SystemExit) as err:  # no flow (KeyError) or no entry (SystemExit)
+                return [f"Immich Hub could not be added through its config flow: {err!r}"]
             entry, entities = await entry_and_entities(session, base, access)
         log(f"entry {entry['title']!r}: {entry['state']}; {len(entities)} entities")
         if entry["state"] != "loaded":
@@ -262,7 +267,10 @@ def main() -> int:
         problems += check_log(hass_log)
         if problems:
             args.keep = True
-            log(f"Home Assistant's log: {hass_log}")
+            lines = hass_log.read_text(errors="replace").splitlines()
+            ours = [line for line in lines if "immich_hub" in line or " ERROR " in line]
+            log(f"Home Assistant's log: {hass_log}; its lines about Immich Hub and errors:")
+            print("\n".join(ours[-40:]), flush=True)
     except BaseException:
         args.keep = True
         raise
