@@ -7,13 +7,15 @@ from typing import Any
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.immich_hub.const import DOMAIN
+from custom_components.immich_hub.const import DOMAIN, Feature
 from custom_components.immich_hub.coordinator import STORE_SAVE_DELAY
 from fake_immich import FakeImmich
+from homeassistant.components import media_source
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
 
@@ -146,3 +148,32 @@ async def test_setup_keeps_the_address_immich_redirects_to(
     assert entry.state is ConfigEntryState.LOADED
     assert entry.data[CONF_URL] == server.url
     assert entry.runtime_data.client.url == server.url
+
+
+async def test_media_browser_needs_no_timeline_permission(
+    hass: HomeAssistant, immich: FakeImmich
+) -> None:
+    """Immich reads one's own timeline with asset.read: a key without timeline.read browses."""
+    media = [
+        "asset.read",
+        "asset.view",
+        "asset.download",
+        "album.read",
+        "memory.read",
+        "person.read",
+        "tag.read",
+        "user.read",
+        "apiKey.read",
+        "server.about",
+    ]
+    key = immich.add_key("admin", media, name="No timeline.read")
+    entry = _entry(immich, key, immich.admin_user_id)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.runtime_data.has(Feature.MEDIA_BROWSER)
+
+    assert await async_setup_component(hass, "media_source", {})
+    timeline = await media_source.async_browse_media(
+        hass, f"media-source://{DOMAIN}/{entry.entry_id}/timeline"
+    )
+    assert timeline.children

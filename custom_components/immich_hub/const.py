@@ -110,7 +110,6 @@ FEATURES: Final = (
             "memory.read",
             "person.read",
             "tag.read",
-            "timeline.read",
         ),
     ),
     FeatureNeeds(
