@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,10 +130,14 @@ async def _skipped() -> None:
     """Stand in for a request the key may not make."""
 
 
-async def _apart[T](what: str, request: Awaitable[T]) -> T | None:
-    """Return what a request gets, or None when Immich fails it (but for a refused key)."""
+async def _apart[T](what: str, request: Callable[[], Awaitable[T]]) -> T | None:
+    """Return what a request gets, or None when Immich fails it (but for a refused key).
+
+    The request is made here, not by the caller, so that a poll cancelled before this runs
+    leaves no request created and never awaited.
+    """
     try:
-        return await request
+        return await request()
     except ImmichAuthError:
         raise
     except ImmichError as err:
@@ -166,10 +170,10 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
             client.get_storage() if Feature.SERVER_SENSORS in features else _skipped(),
             # Statistics can be slow on a large library and the release check may fail on its
             # own; neither takes the rest down: only their entities go unavailable.
-            _apart("statistics", client.get_statistics())
+            _apart("statistics", client.get_statistics)
             if Feature.SERVER_STATISTICS in features
             else _skipped(),
-            _apart("release check", client.get_version_check())
+            _apart("release check", client.get_version_check)
             if Feature.SERVER_UPDATE in features
             else _skipped(),
         )
