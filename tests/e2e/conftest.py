@@ -227,7 +227,11 @@ def log_is_clean() -> Generator[None]:
     root.addHandler(handler)
     yield
     root.removeHandler(handler)
-    tracebacks = [line for line in handler.lines if TRACEBACK in line]
+    # A handled failure's full error is logged at debug level (Home Assistant's coordinator
+    # does so for a refused key); the suite turns debug on, so those are not counted.
+    tracebacks = [
+        line for line in handler.lines if TRACEBACK in line and line.split(" ", 2)[1] != "DEBUG"
+    ]
     leaks = [line for line in handler.lines if any(key in line for key in SECRETS)]
 
     def masked(lines: list[str]) -> list[str]:
