@@ -9,10 +9,8 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from .api import ApiKey, Dialect, ImmichClient, ServerVersion, User
-from .const import BEFORE_QUEUES_API, DOMAIN, FEATURES, Feature, FeatureNeeds, option
+from .const import BEFORE_QUEUES_API, DOMAIN, FEATURES, Feature, FeatureNeeds
 from .coordinator import Coordinators
-
-__all__ = ["option"]
 
 type ImmichHubConfigEntry = ConfigEntry[ImmichHubData]
 
