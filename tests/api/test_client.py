@@ -398,8 +398,8 @@ async def test_large_stream_as_it_arrives(immich: FakeImmich, client: ImmichClie
 async def test_stream_conditional_and_bad_range(immich: FakeImmich, client: ImmichClient) -> None:
     """ETag and Last-Modified are exposed; a 304 comes back as a stream to pass on.
 
-    Immich fails a range past the end of the file (500 or 404) instead of answering 416: the
-    client finds the file's size with a one-byte range and says so.
+    Immich fails a range past the end of the file (500 or 404) instead of answering 416, with
+    the file's size in Content-Range: the client says so, without asking again.
     """
     image = next(a for a in immich.library.owned_assets(immich.admin_user_id) if a.is_image)
     async with await client.get_original(image.id) as original:
@@ -417,10 +417,21 @@ async def test_stream_conditional_and_bad_range(immich: FakeImmich, client: Immi
     with pytest.raises(ImmichRangeNotSatisfiableError) as err:
         await client.get_original(image.id, headers=unsatisfiable)
     assert err.value.size == size
-    assert [r.headers.get("Range") for r in immich.requests] == [
-        f"bytes={size + 10}-{size + 20}",
-        "bytes=0-0",
-    ]
+    assert [r.headers.get("Range") for r in immich.requests] == [f"bytes={size + 10}-{size + 20}"]
+
+
+async def test_bad_range_without_size(immich: FakeImmich, client: ImmichClient) -> None:
+    """A failed range whose answer tells no size costs one more request, for one byte."""
+    image = next(a for a in immich.library.owned_assets(immich.admin_user_id) if a.is_image)
+    async with await client.get_original(image.id) as original:
+        size = original.content_length
+    assert size
+    immich.add_fault("status", path=f"^/assets/{image.id}/original$", status=500, count=1)
+    immich.clear_requests()
+    with pytest.raises(ImmichRangeNotSatisfiableError) as err:
+        await client.get_original(image.id, headers={"Range": f"bytes={size}-"})
+    assert err.value.size == size
+    assert [r.headers.get("Range") for r in immich.requests] == [f"bytes={size}-", "bytes=0-0"]
 
 
 @pytest.mark.parametrize(

@@ -381,7 +381,8 @@ class ImmichClient:
             if asked is None:
                 raise
             # Immich fails a range past the end (500 in 2.x, 404 in 3.x) instead of answering
-            # 416: only a failed range costs this second, one-byte request for the size.
+            # 416, telling the size in Content-Range; where that is missing, a failed range costs
+            # this second, one-byte request for the size.
             size = await self._stream_size(path, params)
             if size is None or not range_unsatisfiable(asked, size):
                 raise
@@ -403,6 +404,7 @@ class ImmichClient:
             try:
                 # 416 belongs to the Range conversation: the caller passes it on.
                 if response.status != 416:
+                    _raise_if_range_unsatisfiable(response, headers)
                     await self._raise_for_status(response)
             except BaseException:
                 response.release()
@@ -937,6 +939,20 @@ class ImmichClient:
         params = _timeline_query(filters)
         params["timeBucket"] = time_bucket
         return await self._get_model(TimeBucketAssets, "/timeline/bucket", params)
+
+
+def _raise_if_range_unsatisfiable(
+    response: aiohttp.ClientResponse, headers: Mapping[str, str]
+) -> None:
+    """Raise when a failed ranged request went past the end (``Content-Range: bytes */size``)."""
+    if response.status < 400:
+        return
+    asked = next((value for name, value in headers.items() if name.lower() == "range"), None)
+    unit, _, total = (response.headers.get(aiohttp.hdrs.CONTENT_RANGE) or "").partition(" */")
+    if asked is None or unit.strip().lower() != "bytes" or not total.strip().isdigit():
+        return
+    if range_unsatisfiable(asked, size := int(total)):
+        raise ImmichRangeNotSatisfiableError(size)
 
 
 async def _close_iterable(chunks: AsyncIterable[bytes]) -> None:
