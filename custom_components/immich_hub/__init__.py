@@ -21,6 +21,7 @@ from .coordinator import Coordinators, events_store
 from .data import ImmichHubConfigEntry, ImmichHubData, allowed_features, missing_permissions
 from .issues import async_clear_issues, async_permission_issue, async_version_issue
 from .services import async_setup_services
+from .util import translated_error
 from .views import async_setup_views
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -55,21 +56,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) ->
         api_key = await client.get_my_api_key()
     except ImmichUnsupportedVersionError as err:
         async_version_issue(hass, entry, str(err.version))
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="unsupported_version",
-            translation_placeholders={"version": str(err.version)},
+        raise translated_error(
+            ConfigEntryError, "unsupported_version", version=str(err.version)
         ) from err
     except (ImmichAuthError, ImmichForbiddenError) as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="invalid_auth"
-        ) from err
+        raise translated_error(ConfigEntryAuthFailed, "invalid_auth") from err
     except ImmichError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        raise translated_error(ConfigEntryNotReady, "cannot_connect", error=str(err)) from err
 
     if client.url != entry.data[CONF_URL]:
         # Immich redirected to another address of the same host (say https://): keep that.

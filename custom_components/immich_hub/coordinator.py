@@ -188,11 +188,7 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
             async_version_issue(self.hass, self.config_entry, None)
             return
         async_version_issue(self.hass, self.config_entry, str(running))
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="unsupported_version",
-            translation_placeholders={"version": str(running)},
-        )
+        raise translated_error(UpdateFailed, "unsupported_version", version=str(running))
 
 
 class QueuesCoordinator(ImmichHubCoordinator[dict[str, Queue]]):
