@@ -41,7 +41,15 @@ from tests.services.conftest import allowed_dir  # noqa: F401
 from tests.test_config_flow import _submit
 from tests.test_slideshow import player  # noqa: F401
 
-from .immich_api import PREFIX, SECRETS, ImmichApi, Server, album_owner, locked_folder
+from .immich_api import (
+    PREFIX,
+    SECRETS,
+    ImmichApi,
+    ImmichApiError,
+    Server,
+    album_owner,
+    locked_folder,
+)
 
 HERE = Path(__file__).resolve().parent
 ENVIRONMENT = {
@@ -275,15 +283,30 @@ class Cleanup:
         self._stack = stack
         self._admin = admin
 
+    def _push(self, remove: Callable[[], Awaitable[Any]]) -> None:
+        """Remove something after the test; once more after Immich's jobs if it fails on its side.
+
+        Immich can answer 500 to a change of an asset its background jobs are still at.
+        """
+
+        async def removed() -> None:
+            try:
+                await remove()
+            except ImmichApiError as err:
+                if err.status < 500:
+                    raise
+                await self._admin.wait_for_jobs()
+                await remove()
+
+        self._stack.push_async_callback(removed)
+
     def album(self, api: ImmichApi, album_id: str) -> None:
         """Delete an album (unless the test did)."""
-        self._stack.push_async_callback(
-            api.request, "DELETE", f"/albums/{album_id}", ok=(200, 204, 400, 404)
-        )
+        self._push(partial(api.request, "DELETE", f"/albums/{album_id}", ok=(200, 204, 400, 404)))
 
     def asset(self, api: ImmichApi, asset_id: str) -> None:
         """Delete an asset for good (not into the trash)."""
-        self._stack.push_async_callback(api.delete, "/assets", _for_good(asset_id))
+        self._push(partial(api.delete, "/assets", _for_good(asset_id)))
 
     def key(self, api: ImmichApi, key_id: str) -> None:
         """Delete an API key (unless the test did)."""
