@@ -13,7 +13,10 @@ Every request and response is checked against the OpenAPI spec of the emulated v
 - `library`: seeded users, keys, assets, albums, memories, people, tags, queues;
 - `dto`: library objects as 2.x/3.x DTOs; `media`: JPEG/PNG/MP4 generation;
 - `server`: lifecycle, request pipeline, validation; `handlers`: the endpoints;
-- `faults`: injectable faults; `context`: per-request context; `__main__`: standalone run.
+- `faults`: injectable faults; `context`: per-request context; `__main__`: standalone run;
+- `socket`: Immich's websocket at `/api/socket.io/` (Socket.IO over Engine.IO): the handlers'
+  events to their user's sockets, `emit(user_id, event, payload)`, `sockets`, `drop_sockets()`,
+  pings every `ping_interval` s, and the `socket_silent`/`socket_malformed`/`socket_drop` faults.
 
 Keys: `admin_key` (admin user, ["all"]), `user_key` (normal user, ["all"]), `limited_key`
 (normal user, `LIMITED_PERMISSIONS`: read-only dashboard scope). `add_key(user, permissions)`

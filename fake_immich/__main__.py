@@ -22,6 +22,8 @@ async def serve(args: argparse.Namespace) -> None:
     print(f"  admin key:   {server.admin_key}")
     print(f"  user key:    {server.user_key}")
     print(f"  limited key: {server.limited_key}")
+    socket = server.url.replace("http", "ws", 1) + "/api/socket.io/"
+    print(f"  websocket:   {socket}?EIO=4&transport=websocket")
     print("Ctrl-C to stop.", flush=True)
     try:
         await asyncio.Event().wait()

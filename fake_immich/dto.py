@@ -174,6 +174,35 @@ class Dto:
             dto["owner"] = self.user(lib.users[asset.owner_id])
         return dto
 
+    def upload_ready(self, asset: Asset) -> dict[str, Any]:
+        """Build the payload of the websocket's AssetUploadReadyV1 (2.x) / V2 (3.x) event."""
+        duration = None if asset.is_image else self.asset(asset)["duration"]
+        ready: dict[str, Any] = {
+            "id": asset.id,
+            "ownerId": asset.owner_id,
+            "originalFileName": asset.file_name,
+            "thumbhash": THUMBHASH,
+            "checksum": self.library.checksum(asset),
+            "fileCreatedAt": iso(asset.taken_at),
+            "fileModifiedAt": iso(asset.taken_at),
+            "localDateTime": iso(asset.taken_at),
+            "duration": duration,
+            "type": asset.type,
+            "deletedAt": None,
+            "isFavorite": asset.is_favorite,
+            "visibility": asset.visibility,
+            "livePhotoVideoId": None,
+            "stackId": None,
+            "libraryId": None,
+            "width": asset.width,
+            "height": asset.height,
+            "isEdited": False,
+        }
+        if self.v3:
+            ready["createdAt"] = iso(asset.created_at)
+        exif = {**self.exif(asset), "assetId": asset.id, "profileDescription": None, "fps": None}
+        return {"asset": ready, "exif": exif}
+
     @staticmethod
     def _face(asset: Asset, person: Person) -> dict[str, Any]:
         seed = int(person.id[:4], 16) % 100

@@ -1,4 +1,10 @@
-"""Faults the fake server injects on demand (latency, errors, broken bodies, hangs, resets)."""
+"""Faults the fake server injects on demand (latency, errors, broken bodies, hangs, resets).
+
+The `socket_*` kinds shape a websocket connection (see `fake_immich.socket`) and match only the
+socket's handshake (`GET /socket.io/`); the other kinds apply to that handshake as to any request
+(`unauthorized` there is Immich's refusal of a wrong key: `40`, `42["error","unauthorized"]`,
+`41`; `invalid_schema` does not apply to it).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +22,14 @@ FAULT_KINDS: Final = frozenset(
         "reset",
         "unauthorized",
         "html",
+        "socket_silent",
+        "socket_malformed",
+        "socket_drop",
     }
 )
+SOCKET_PATH: Final = "/socket.io/"
+"""The API path of Immich's websocket handshake."""
+SOCKET_FAULT_KINDS: Final = frozenset({"socket_silent", "socket_malformed", "socket_drop"})
 
 
 @dataclass(slots=True)
@@ -26,7 +38,10 @@ class Fault:
 
     It matches requests by `path` (a regex searched in the API path, e.g. "/server/about") and
     `method`; the first `after` matching requests pass normally, then it fires `count` times
-    (None: forever).
+    (None: forever). For the websocket (`path="/socket.io"`) a request is one connection:
+    `socket_silent` answers the connect, then never pings nor sends events; `socket_malformed`
+    sends malformed frames before each real event; `socket_drop` closes the socket right after
+    the connect answer.
     """
 
     kind: str
@@ -48,6 +63,8 @@ class Fault:
     def matches(self, method: str, path: str) -> bool:
         """Tell whether a request is in the fault's scope."""
         if self.method is not None and self.method.upper() != method.upper():
+            return False
+        if self.kind in SOCKET_FAULT_KINDS and path != SOCKET_PATH:
             return False
         return self._regex is None or self._regex.search(path) is not None
 

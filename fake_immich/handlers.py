@@ -1,7 +1,8 @@
 """Endpoint handlers of the fake Immich server, keyed by the spec's operationId.
 
 Handlers see already authenticated and validated input (`Context`); they raise `ApiError` for
-the errors Immich itself would answer, with Immich's wording.
+the errors Immich itself would answer, with Immich's wording. Those that change assets announce
+it on the websocket as Immich 2.7.4 and 3.0.3 do (upload, trash, restore, delete).
 """
 
 from __future__ import annotations
@@ -804,15 +805,61 @@ async def bulk_upload_check(ctx: Context) -> web.StreamResponse:
 
 @handles("restoreAssets")
 async def restore_assets(ctx: Context) -> web.StreamResponse:
-    """POST /trash/restore/assets: the user's own trashed assets back to the library."""
+    """POST /trash/restore/assets: the user's own trashed assets back to the library.
+
+    Immich announces every id asked for (`on_asset_restore`), trashed or not.
+    """
+    ids: list[str] = ctx.body["ids"]
+    assets = [owned(ctx, ctx.library.assets, asset_id, "asset.delete") for asset_id in ids]
     restored = 0
-    for asset_id in ctx.body["ids"]:
-        asset = owned(ctx, ctx.library.assets, asset_id, "asset.delete")
+    for asset in assets:
         if asset.is_trashed:
             asset.is_trashed = False
             asset.updated_at = ctx.library.now()
             restored += 1
+    if ids:
+        ctx.server.emit(ctx.auth_user.id, "on_asset_restore", ids)
     return json_response({"count": restored})
+
+
+@handles("restoreTrash")
+async def restore_trash(ctx: Context) -> web.StreamResponse:
+    """POST /trash/restore: all of the user's trash back to the library.
+
+    Unlike the route above, Immich 2.7.4 and 3.0.3 announce nothing on the websocket for it.
+    """
+    restored = 0
+    for asset in ctx.library.assets.values():
+        if asset.owner_id == ctx.auth_user.id and asset.is_trashed:
+            asset.is_trashed = False
+            asset.updated_at = ctx.library.now()
+            restored += 1
+    return json_response({"count": restored})
+
+
+@handles("deleteAssets")
+async def delete_assets(ctx: Context) -> web.StreamResponse:
+    """DELETE /assets: to the trash (`on_asset_trash` with the ids), or for good with `force`.
+
+    Deleted for good, each asset is announced on its own (`on_asset_delete`), as Immich's
+    deletion jobs do. Locked assets are out of an API key's reach.
+    """
+    ids: list[str] = ctx.body["ids"]
+    assets = [owned(ctx, ctx.library.assets, asset_id, "asset.delete") for asset_id in ids]
+    if any(asset.visibility == "locked" for asset in assets):
+        raise no_access("asset.delete")
+    user_id = ctx.auth_user.id
+    if ctx.body.get("force"):
+        for asset_id in dict.fromkeys(ids):
+            ctx.library.remove_asset(asset_id)
+            ctx.server.emit(user_id, "on_asset_delete", asset_id)
+        return empty_response()
+    for asset in assets:
+        asset.is_trashed = True
+        asset.updated_at = ctx.library.now()
+    if ids:
+        ctx.server.emit(user_id, "on_asset_trash", ids)
+    return empty_response()
 
 
 @dataclass(slots=True)
@@ -921,6 +968,7 @@ async def upload_asset(ctx: Context) -> web.StreamResponse:
     lib.enqueue("metadataExtraction")  # as Immich does for every new asset
     if is_video and "duration" in fields:
         asset.duration_ms = _duration_ms(fields["duration"])
+    ctx.server.socket_hub.upload_success(asset.id)
     return json_response({"id": asset.id, "status": "created"}, status=201)
 
 

@@ -492,6 +492,21 @@ class Library:
             self.checksums[(owner_id, checksum)] = asset_id
         return asset
 
+    def remove_asset(self, asset_id: str) -> None:
+        """Delete an asset for good, with every reference to it."""
+        asset = self.assets.pop(asset_id, None)
+        if asset is None:
+            return
+        for key in [k for k, v in self.checksums.items() if v == asset_id]:
+            del self.checksums[key]
+        for album in self.albums.values():
+            album.asset_ids.pop(asset_id, None)
+            if album.thumbnail_id == asset_id:
+                album.thumbnail_id = next(iter(album.asset_ids), None)
+        for memory in self.memories.values():
+            if asset_id in memory.asset_ids:
+                memory.asset_ids.remove(asset_id)
+
     def add_large_video(self, size: int, *, owner_id: str | None = None) -> str:
         """Create a video whose original of `size` bytes is generated as it is sent."""
         owner = owner_id or self.admin.id

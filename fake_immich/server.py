@@ -2,7 +2,8 @@
 
 Request flow, in Immich's order: record → faults → route (404) → authentication (401/403) →
 validation (400) → handler → response validation. Request and response violations are stored
-in `FakeImmich.violations` (and logged) so the test that caused them fails.
+in `FakeImmich.violations` (and logged) so the test that caused them fails. The websocket
+(`GET /socket.io/`, not in the spec) leaves the flow after the faults for `fake_immich.socket`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from aiohttp import web
 
 from .context import ERROR_KEY, JSON_KEY, SKIP_KEY, Context, Handler, RecordedRequest, dumps
 from .errors import ApiError, cid_header, error_body, reason, validation_error
-from .faults import Fault, FaultSet
+from .faults import SOCKET_FAULT_KINDS, SOCKET_PATH, Fault, FaultSet
 from .handlers import HANDLERS
 from .library import ApiKey, Library, User
+from .socket import SocketHub
 from .spec import UNKNOWN_PROPERTY, Operation, Spec, load_spec
 
 _LOGGER: Final = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ _PROXY_PAGE: Final = (
     b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
     b"</center><hr><center>nginx</center></body></html>"
 )
+_NOT_BREAKING: Final = frozenset({"latency", *SOCKET_FAULT_KINDS})
 _CANNED: Final[dict[str, tuple[int, bytes, str]]] = {
     "malformed_json": (200, b'{"message": "truncated', "application/json"),
     "html": (200, _PROXY_PAGE, "text/html"),
@@ -82,6 +85,12 @@ class FakeImmich:
         self.host = "127.0.0.1"
         self.port = 0
         self._handlers: Mapping[str, Handler] = HANDLERS
+        self.ping_interval = 25.0
+        """Seconds between the websocket's pings (announced in its open packet, as ms)."""
+        self.ping_timeout = 20.0
+        """Seconds a websocket client has to answer a ping before it is disconnected."""
+        self.socket_hub = SocketHub(self)
+        """The open websockets by user; handlers announce their changes through it."""
 
     # --- public interface ----------------------------------------------------------------------
 
@@ -185,6 +194,19 @@ class FakeImmich:
             )
         )
 
+    def emit(self, user_id: str, event: str, payload: Any) -> None:
+        """Send a websocket event (e.g. "on_new_release") to the connected sockets of a user."""
+        self.socket_hub.emit(user_id, event, payload)
+
+    @property
+    def sockets(self) -> int:
+        """Return the number of open websockets."""
+        return self.socket_hub.count
+
+    async def drop_sockets(self) -> None:
+        """Drop every open websocket abruptly, without a closing handshake."""
+        await self.socket_hub.drop()
+
     def clear_faults(self) -> None:
         """Remove all faults."""
         self._faults.clear()
@@ -222,8 +244,9 @@ class FakeImmich:
         self._url = f"{scheme}://{shown}:{self.port}"
 
     async def stop(self) -> None:
-        """Stop serving; hanging ("timeout") requests are released."""
+        """Stop serving; hanging ("timeout") requests are released, websockets closed."""
         self._stopping.set()
+        await self.socket_hub.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -255,7 +278,8 @@ class FakeImmich:
             response = await self._process(request, path, record, cid)
         except ApiError as error:
             response = self._error_response(error, cid)
-        response.headers.setdefault(cid_header(self.api_version), cid)
+        if not isinstance(response, web.WebSocketResponse):
+            response.headers.setdefault(cid_header(self.api_version), cid)
         return response
 
     async def _record(self, request: web.Request, path: str) -> RecordedRequest:
@@ -300,7 +324,13 @@ class FakeImmich:
         for fault in faults:
             if fault.kind == "latency":
                 await asyncio.sleep(fault.delay)
-        breaking = next((f for f in faults if f.kind != "latency"), None)
+        breaking = next((f for f in faults if f.kind not in _NOT_BREAKING), None)
+        if path == SOCKET_PATH and request.method == "GET":
+            if breaking is not None and breaking.kind not in ("invalid_schema", "unauthorized"):
+                return await self._break(request, breaking)
+            key = self._socket_key(request)
+            user_id = key.user_id if key is not None else None
+            return await self.socket_hub.serve(request, user_id, faults)
         if breaking is not None and breaking.kind not in ("invalid_schema",):
             return await self._break(request, breaking)
 
@@ -370,6 +400,14 @@ class FakeImmich:
         response = web.json_response(body, status=200)
         response[SKIP_KEY] = True
         return response
+
+    def _socket_key(self, request: web.Request) -> ApiKey | None:
+        """Find the key of a websocket handshake: Immich reads headers only, no apiKey query."""
+        secret = request.headers.get("x-api-key")
+        authorization = request.headers.get("Authorization", "")
+        if not secret and authorization[:7].lower() == "bearer ":
+            secret = authorization[7:].strip()
+        return self.library.key(secret) if secret else None
 
     def _authenticate(
         self, request: web.Request, operation: Operation
