@@ -33,7 +33,9 @@ from .const import (
 )
 from .dialect import MIN_VERSION, Dialect
 from .errors import (
+    ImmichAuthError,
     ImmichBadRequestError,
+    ImmichConnectionError,
     ImmichError,
     ImmichInvalidResponseError,
     ImmichNotFoundError,
@@ -421,6 +423,28 @@ class ImmichClient:
                 return probe.total_size
         except ImmichError:
             return None
+
+    async def open_websocket(self) -> aiohttp.ClientWebSocketResponse:
+        """Open Immich's websocket (Engine.IO 4 / Socket.IO 5); the caller closes it.
+
+        The session's TLS setting applies. A refused handshake (401, 403) raises
+        ImmichAuthError; any other failure a connection error.
+        """
+        with translate_errors(self._url):
+            try:
+                async with asyncio.timeout(self._timeout):
+                    return await self._session.ws_connect(
+                        self._api_url + "/socket.io/",
+                        params={"EIO": "4", "transport": "websocket"},
+                        headers={HEADER_API_KEY: self._api_key},
+                        timeout=aiohttp.ClientWSTimeout(ws_close=self._timeout),
+                    )
+            except aiohttp.WSServerHandshakeError as err:
+                if err.status in (401, 403):
+                    raise ImmichAuthError(err.status, err.message) from err
+                raise ImmichConnectionError(
+                    f"Immich at {self._url} did not open its websocket: HTTP {err.status}"
+                ) from err
 
     # ---- version gate ----------------------------------------------------------------------
 
