@@ -402,11 +402,12 @@ class FakeImmich:
         return response
 
     def _socket_key(self, request: web.Request) -> ApiKey | None:
-        """Find the key of a websocket handshake: Immich reads headers only, no apiKey query."""
+        """Find the key of a websocket handshake.
+
+        Only the x-api-key header counts: 2.7.4 and 3.0.3 refuse a key given as the apiKey query
+        or as a bearer token (bearers are sessions, which the fake has none of).
+        """
         secret = request.headers.get("x-api-key")
-        authorization = request.headers.get("Authorization", "")
-        if not secret and authorization[:7].lower() == "bearer ":
-            secret = authorization[7:].strip()
         return self.library.key(secret) if secret else None
 
     def _authenticate(

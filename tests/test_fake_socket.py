@@ -57,7 +57,6 @@ class Client:
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, *, pong: bool = True) -> None:
         self.ws = ws
         self.pong = pong
-        self.pings = 0
 
     async def frame(self, wait: float = 2.0) -> str | bytes:
         """Return the next frame; EOFError when the socket closes."""
@@ -75,7 +74,6 @@ class Client:
         while True:
             frame = await self.frame(wait)
             if frame == "2":
-                self.pings += 1
                 if self.pong:
                     await self.ws.send_str("3")
                 continue
@@ -84,14 +82,17 @@ class Client:
             name, payload = json.loads(frame[2:])
             return name, payload
 
-    async def nothing(self, seconds: float = QUIET) -> None:
-        """Assert that no frame arrives for a while (pings aside)."""
+    async def nothing(self, seconds: float = QUIET) -> int:
+        """Assert that no frame arrives for a while but pings (answered); return their number."""
         deadline = time.monotonic() + seconds
+        pings = 0
         while (left := deadline - time.monotonic()) > 0:
             with contextlib.suppress(TimeoutError):
                 frame = await self.frame(left)
                 assert frame == "2", f"unexpected frame {frame!r}"
                 await self.ws.send_str("3")
+                pings += 1
+        return pings
 
     async def closed(self, wait: float = 2.0) -> str:
         """Wait until the server ends the socket; return how (CLOSE, CLOSED, ERROR)."""
@@ -219,9 +220,28 @@ async def test_wrong_key_is_refused_as_immich_does(
         assert await client.frame() == "41"
         await upload(http, server, server.admin_key, 1)
         server.emit(server.admin_user_id, "on_new_release", {})
-        await client.nothing()  # pings keep coming, as from Immich; no event
+        assert await client.nothing() >= 2  # pings keep coming, as from Immich; no event
         assert server.sockets == 1
     await until(lambda: server.sockets == 0)
+
+
+@pytest.mark.parametrize("how", ["query", "bearer"])
+async def test_key_only_in_its_header(
+    server: FakeImmich, http: aiohttp.ClientSession, how: str
+) -> None:
+    """A good key as apiKey query or bearer token is refused, as 2.7.4 and 3.0.3 refuse it."""
+    url, headers = socket_url(server), {}
+    if how == "query":
+        url += f"&apiKey={server.admin_key}"
+    else:
+        headers["Authorization"] = f"Bearer {server.admin_key}"
+    async with http.ws_connect(url, headers=headers) as ws:
+        client = Client(ws)
+        await client.frame()
+        await ws.send_str("40")
+        await client.frame()
+        assert await client.frame() == '42["error","unauthorized"]'
+        assert await client.frame() == "41"
 
 
 async def test_handshakes_immich_does_not_serve(
@@ -250,12 +270,10 @@ async def test_pings_and_ping_timeout(server: FakeImmich, http: aiohttp.ClientSe
     server.ping_interval, server.ping_timeout = 0.1, 0.2
     async with connected(http, server, server.admin_key) as client:
         start = time.monotonic()
-        await client.nothing(0.55)
-        assert client.pings == 0  # nothing() answers pings itself; count them instead:
-        for _ in range(3):
+        for _ in range(5):  # answered pings keep the socket open
             assert await client.frame(1.0) == "2"
             await client.ws.send_str("3")
-        assert time.monotonic() - start >= 0.55 + 0.2
+        assert 0.5 <= time.monotonic() - start < 2.0
         assert await client.frame(1.0) == "2"
         silent_since = time.monotonic()
         assert await client.closed() == "CLOSE"
