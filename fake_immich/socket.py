@@ -266,7 +266,9 @@ class SocketHub:
                 "only the websocket transport"
             )
             return _engine_error(0, "Transport unknown")
-        ws = web.WebSocketResponse(max_msg_size=MAX_PAYLOAD)
+        # No permessage-deflate (Engine.IO's default); a client silent to our close frame is cut
+        # after a second, as Immich lets go of a socket at once.
+        ws = web.WebSocketResponse(max_msg_size=MAX_PAYLOAD, compress=False, timeout=1.0)
         if not ws.can_prepare(request).ok:
             return _engine_error(3, "Bad request")
         await ws.prepare(request)
