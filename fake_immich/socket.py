@@ -19,7 +19,6 @@ import asyncio
 from collections.abc import Iterable
 import contextlib
 from dataclasses import dataclass
-import json
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any, Final
@@ -335,11 +334,3 @@ class SocketHub:
         for connection in connections:
             if not connection.finished.is_set():
                 connection.abort()
-
-
-def decode(frame: str) -> tuple[str, Any]:
-    """Split a Socket.IO EVENT frame into its name and payload (for tests and tools)."""
-    if not frame.startswith("42"):
-        raise ValueError(f"not an event frame: {frame[:40]!r}")
-    name, payload = json.loads(frame[2:])
-    return str(name), payload
