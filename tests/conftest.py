@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.immich_hub  # noqa: F401
+from custom_components.immich_hub.api import PushState
 from custom_components.immich_hub.const import DOMAIN
 from fake_immich import FakeImmich
 from fake_immich.library import ISSUED_SECRETS
@@ -141,6 +142,13 @@ async def immich(api_version: str, socket_enabled: None) -> AsyncGenerator[FakeI
 
 
 @pytest.fixture
+def no_push(immich: FakeImmich) -> None:
+    """Keep the fake's websocket shut, as a proxy that does not pass websockets would, so that
+    the events poll keeps the pace of the options (it slows down while the socket is up)."""
+    immich.add_fault("status", path="/socket.io", status=404)
+
+
+@pytest.fixture
 def config_entry(immich: FakeImmich) -> MockConfigEntry:
     """Return a config entry for the fake server's admin user."""
     return MockConfigEntry(
@@ -157,7 +165,29 @@ async def loaded_entry(hass: HomeAssistant, config_entry: MockConfigEntry) -> Mo
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
+    await push_settled(config_entry)
     return config_entry
+
+
+async def push_settled(entry: MockConfigEntry) -> None:
+    """Wait (in real time, briefly) until the entry's websocket is connected or has failed."""
+    push = entry.runtime_data.push
+    settled = asyncio.Event()
+
+    def check() -> None:
+        socket = push.socket
+        if socket.state in (PushState.CONNECTED, PushState.REFUSED) or (
+            socket.state is PushState.DISCONNECTED and socket.last_error is not None
+        ):
+            settled.set()
+
+    stop = push.async_listen(check)
+    check()
+    try:
+        async with asyncio.timeout(10):
+            await settled.wait()
+    finally:
+        stop()
 
 
 @pytest.fixture

@@ -34,4 +34,11 @@ async def test_diagnostics_redacted(
     assert result["entry"]["data"]["url"] == f"http://**REDACTED**:{port}"
     queues = result["coordinators"].pop("queues")  # their counts move with every request
     assert set(queues["queues"]) >= {"thumbnail_generation", "smart_search"}
-    assert result == snapshot(exclude=props("entry_id", "created_at", "modified_at", "url"))
+    live = result["live_events"]
+    assert (live["state"], live["reconnects"], live["last_error"]) == ("connected", 0, None)
+    # The socket's moments are those of this run.
+    assert result == snapshot(
+        exclude=props(
+            "entry_id", "created_at", "modified_at", "url", "connected_since", "last_event_at"
+        )
+    )

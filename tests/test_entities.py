@@ -28,6 +28,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
+from tests.conftest import push_settled
 
 ADMIN = "immich_ada_admin"
 QUEUE_SENSOR = f"sensor.{ADMIN}_thumbnail_generation_queue"
@@ -47,6 +48,7 @@ async def _setup(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    await push_settled(entry)
     return entry
 
 
@@ -112,6 +114,7 @@ async def test_limited_key_entities(
         "_favorites",
         "_memories",
         "_assets",
+        "_live_events",
     }
     ours = [r for r in caplog.records if r.name.startswith("custom_components.immich_hub")]
     assert not [record for record in ours if record.levelno >= logging.WARNING]

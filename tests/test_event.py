@@ -7,6 +7,7 @@ from io import BytesIO
 from typing import Any
 
 from PIL import Image
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.immich_hub.coordinator import STORE_SAVE_DELAY
@@ -15,6 +16,9 @@ from fake_immich.library import Album
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
+
+# These tests are about the poll: Immich's websocket, which would slow it down, stays shut.
+pytestmark = pytest.mark.usefixtures("no_push")
 
 ASSETS = "event.immich_ada_admin_assets"
 

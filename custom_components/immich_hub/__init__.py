@@ -20,6 +20,7 @@ from .const import DOMAIN, REQUEST_TIMEOUT
 from .coordinator import Coordinators, events_store
 from .data import ImmichHubConfigEntry, ImmichHubData, allowed_features, missing_permissions
 from .issues import async_clear_issues, async_permission_issue, async_version_issue
+from .push import LivePush
 from .services import async_setup_services
 from .util import translated_error
 from .views import async_setup_views
@@ -72,10 +73,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImmichHubConfigEntry) ->
     features = allowed_features(user, api_key, server_version)
     coordinators = Coordinators.create(hass, entry, client, features)
     await coordinators.async_first_refresh()
+    push = LivePush(hass, entry, client, coordinators)
     entry.runtime_data = ImmichHubData(
-        client, user, api_key, server_version, features, coordinators
+        client, user, api_key, server_version, features, coordinators, push
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Once the entities listen: nothing Immich pushes is lost to an entity not there yet.
+    push.async_start()
     return True
 
 

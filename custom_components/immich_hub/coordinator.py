@@ -1,16 +1,22 @@
-"""Coordinators that poll Immich: server, job queues and the user's library."""
+"""Coordinators that poll Immich: server, job queues, the user's library and its events.
+
+Immich's websocket (see push.py) feeds them too: it announces uploads and deletions at once,
+asks for debounced refreshes, and slows the events poll down while it is connected.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -18,6 +24,7 @@ from homeassistant.util import dt as dt_util
 from .api import (
     Album,
     AlbumStatistics,
+    Asset,
     AssetStatistics,
     Dialect,
     ImmichAuthError,
@@ -67,6 +74,11 @@ class LibraryData:
     memories_today: MemoryStatistics
 
 
+PUSH_REFRESH_DELAY = 15.0
+"""Seconds a refresh asked for by Immich's websocket waits, taking every event meanwhile with
+it: a bulk upload of 1,000 files costs a refresh every 15 s while it lasts, not 1,000."""
+
+
 class ImmichHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """Polls Immich on the interval in the entry's options."""
 
@@ -90,6 +102,23 @@ class ImmichHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
             update_interval=timedelta(seconds=int(interval)),
         )
         self.client = client
+        self.polling_interval = self.update_interval
+        """The interval the options ask for; push and idleness may stretch it."""
+        self._soon = Debouncer(
+            hass, LOGGER, cooldown=PUSH_REFRESH_DELAY, immediate=False, function=self.async_refresh
+        )
+
+    @callback
+    def async_refresh_soon(self) -> None:
+        """Refresh a little later, once for any number of calls meanwhile (a bulk upload)."""
+        self.config_entry.async_create_background_task(
+            self.hass, self._soon.async_call(), f"{self.name} refresh after push", eager_start=True
+        )
+
+    async def async_shutdown(self) -> None:
+        """Stop polling, and drop a refresh push asked for."""
+        self._soon.async_shutdown()
+        await super().async_shutdown()
 
     async def _async_update_data(self) -> DataT:
         """Fetch the data, turning Immich's errors into Home Assistant's."""
@@ -182,6 +211,21 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
             self._reload_if_changed(running)
         return ServerData(about, storage, statistics, version_check)
 
+    @callback
+    def async_set_release(self, release_version: str | None, checked_at: str | None) -> None:
+        """Take the newest release Immich pushed, without waiting for the next poll."""
+        if self.data is None or Feature.SERVER_UPDATE not in self.features:
+            return
+        check = VersionCheck(checked_at=checked_at, release_version=release_version)
+        if check != self.data.version_check:
+            self.data = replace(self.data, version_check=check)
+            self.async_update_listeners()
+
+    @callback
+    def async_seen_version(self, running: ServerVersion) -> None:
+        """Reload when Immich, just reconnected, says it now runs another version."""
+        self._reload_if_changed(running)
+
     def _check_supported(self, running: ServerVersion) -> None:
         """Raise a repair issue while the server runs a version the client does not support."""
         if Dialect(running).is_supported:
@@ -191,12 +235,29 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
         raise translated_error(UpdateFailed, "unsupported_version", version=str(running))
 
 
+QUEUES_IDLE_INTERVAL = timedelta(minutes=2)
+"""How often queues are asked while no job runs: an upload pushed by Immich, a job started from
+Home Assistant or this poll brings the options' pace back."""
+
+
+def _runs(queue: Queue) -> bool:
+    """Tell whether a queue has jobs running or about to run."""
+    counts = queue.statistics
+    return not queue.is_paused and bool(counts.active or counts.waiting or counts.delayed)
+
+
 class QueuesCoordinator(ImmichHubCoordinator[dict[str, Queue]]):
     """Job queues (admin keys), keyed by their snake_case name."""
 
     async def _async_fetch(self) -> dict[str, Queue]:
-        """Fetch every queue."""
-        return {queue.key: queue for queue in await self.client.list_queues()}
+        """Fetch every queue; poll at the options' pace only while some job runs or waits."""
+        queues = {queue.key: queue for queue in await self.client.list_queues()}
+        busy = any(_runs(queue) for queue in queues.values())
+        assert self.polling_interval is not None
+        self.update_interval = (
+            self.polling_interval if busy else max(self.polling_interval, QUEUES_IDLE_INTERVAL)
+        )
+        return queues
 
     async def async_command(self, key: str, command: str, **kwargs: Any) -> None:
         """Send a queue command, then refresh at once so the change shows."""
@@ -241,15 +302,47 @@ def events_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, STORE_VERSION, f"{DOMAIN}.events.{entry_id}")
 
 
+ANNOUNCED_KEPT = 24 * 3600
+"""Seconds an announced upload is remembered, so that the poll and the websocket, whichever
+comes second, stay silent about it (Immich pushes an upload once its metadata is read, which a
+paused queue can hold back for hours)."""
+ANNOUNCED_MAX = 2000
+"""Bound on the uploads remembered, the oldest forgotten first."""
+EVENTS_INTERVAL_WITH_PUSH = timedelta(minutes=15)
+"""How often the events poll runs while Immich's websocket is connected: it only catches what
+the websocket may have missed, and albums other users changed (Immich does not push those)."""
+LISTED = frozenset({"timeline", "archive"})
+"""Visibilities of the uploads that are news: not the hidden video half of a live photo, not
+what went to the locked folder."""
+
+
+def _added(asset: Asset, albums: list[Album]) -> AssetEvent:
+    """Return the asset_added event of an upload."""
+    exif = asset.exif_info
+    taken = (exif.date_time_original if exif else None) or asset.file_created_at
+    return AssetEvent(
+        "asset_added",
+        {
+            "asset_id": asset.id,
+            "type": str(asset.type).lower(),
+            "file_name": asset.original_file_name,
+            "taken_at": taken.isoformat() if taken else None,
+            "album_ids": [album.id for album in albums],
+            "album_names": [album.name for album in albums],
+        },
+    )
+
+
 NEW_ASSETS_PER_POLL = 500
 """Bound on asset_added events per poll (but for one bulk import's instant); the rest come at
 the next polls, none are dropped."""
 
 
 class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
-    """Finds assets new to the library and albums that gained or lost assets, by polling.
+    """Finds new assets and changed albums by polling; announces what Immich's websocket pushes.
 
-    The point reached is stored, so that a restart neither repeats nor drops events.
+    The point reached and the uploads announced are stored, so that a restart neither repeats
+    nor drops events, and an upload both the poll and the websocket see is announced once.
     """
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, client: ImmichClient) -> None:
@@ -260,8 +353,11 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         self._seen_at_boundary: set[str] = set()
         self._albums: dict[str, int] | None = None
         self._album_names: dict[str, str] = {}
+        self._announced: dict[str, float] = {}
         self._saved: dict[str, Any] | None = None
         self._write_pending = False
+        self._pushed: list[Callable[[list[AssetEvent]], None]] = []
+        self.push_connected = False
 
     async def _async_setup(self) -> None:
         """Load the point reached before the last restart."""
@@ -272,6 +368,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         self._seen_at_boundary = set(stored["seen_at_boundary"])
         self._albums = stored["albums"]
         self._album_names = stored.get("album_names", {})
+        self._announced = stored.get("announced", {})
 
     async def async_shutdown(self) -> None:
         """Write the point reached now, rather than after the save delay."""
@@ -327,6 +424,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
             "seen_at_boundary": sorted(self._seen_at_boundary),
             "albums": self._albums,
             "album_names": self._album_names,
+            "announced": self._announced,
         }
         if reached == self._saved:
             return
@@ -342,6 +440,65 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         self._write_pending = False
         return self._saved or {}
 
+    @callback
+    def async_listen_pushed(self, listener: Callable[[list[AssetEvent]], None]) -> CALLBACK_TYPE:
+        """Call a listener with the events Immich's websocket brings; return how to stop."""
+        self._pushed.append(listener)
+        return lambda: self._pushed.remove(listener)
+
+    @callback
+    def async_set_push(self, connected: bool) -> None:
+        """Poll rarely while the websocket is connected, at the options' pace while it is not.
+
+        When it goes down, poll at once for what it may have missed on the way down.
+        """
+        was, self.push_connected = self.push_connected, connected
+        self.update_interval = (
+            max(EVENTS_INTERVAL_WITH_PUSH, self.polling_interval or EVENTS_INTERVAL_WITH_PUSH)
+            if connected
+            else self.polling_interval
+        )
+        if was and not connected:
+            self.async_refresh_soon()
+
+    async def async_pushed_upload(self, asset: Asset) -> None:
+        """Announce an upload Immich pushed, with the albums it is in, unless it was already."""
+        if (
+            asset.id in self._announced
+            or asset.id in self._seen_at_boundary
+            or asset.is_trashed
+            or (asset.visibility is not None and str(asset.visibility) not in LISTED)
+        ):
+            return
+        self._remember([asset.id])
+        try:
+            albums = await self.client.list_albums(asset_id=asset.id)
+        except ImmichError as err:
+            LOGGER.debug("The albums of a new asset are not known: %s", err)
+            albums = []
+        self._announce([_added(asset, albums)])
+        self._save_if_changed()
+
+    @callback
+    def async_pushed_change(self, event_type: str, asset_ids: list[str]) -> None:
+        """Announce assets Immich pushed as trashed, restored or removed for good."""
+        self._announce([AssetEvent(event_type, {"asset_id": asset_id}) for asset_id in asset_ids])
+
+    def _announce(self, events: list[AssetEvent]) -> None:
+        """Hand pushed events to the listeners (the event entity)."""
+        for listener in list(self._pushed):
+            listener(events)
+
+    def _remember(self, asset_ids: list[str]) -> None:
+        """Remember uploads as announced; forget the oldest beyond a day or the bound."""
+        now = time.time()
+        for asset_id in asset_ids:
+            self._announced[asset_id] = now
+        fresh = [
+            (asset_id, at) for asset_id, at in self._announced.items() if now - at < ANNOUNCED_KEPT
+        ]
+        self._announced = dict(fresh[-ANNOUNCED_MAX:])
+
     async def _new_assets(self, created_after: datetime, grown: list[Album]) -> list[AssetEvent]:
         """Return an asset_added event for each asset created since the point reached.
 
@@ -349,30 +506,19 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         which of its assets are new, instead of asking every new asset for its albums.
         """
         uploads = await uploaded_since(self.client, created_after, limit=NEW_ASSETS_PER_POLL)
-        fresh = [
-            (asset.created_at, asset)
-            for asset in uploads.assets
-            if asset.created_at is not None and asset.id not in self._seen_at_boundary
-        ]
-        albums_of = await self._albums_of_new(created_after, grown) if fresh else {}
-        events = []
-        for created_at, asset in sorted(fresh, key=lambda pair: pair[0]):
-            albums = albums_of.get(asset.id, [])
-            exif = asset.exif_info
-            taken = (exif.date_time_original if exif else None) or asset.file_created_at
-            events.append(
-                AssetEvent(
-                    "asset_added",
-                    {
-                        "asset_id": asset.id,
-                        "type": str(asset.type).lower(),
-                        "file_name": asset.original_file_name,
-                        "taken_at": taken.isoformat() if taken else None,
-                        "album_ids": [album.id for album in albums],
-                        "album_names": [album.name for album in albums],
-                    },
-                )
-            )
+        fresh = sorted(
+            (
+                (asset.created_at, asset)
+                for asset in uploads.assets
+                if asset.created_at is not None and asset.id not in self._seen_at_boundary
+            ),
+            key=lambda pair: pair[0],
+        )
+        news = [asset for _, asset in fresh if asset.id not in self._announced]
+        albums_of = await self._albums_of_new(created_after, grown) if news else {}
+        events = [_added(asset, albums_of.get(asset.id, [])) for asset in news]
+        # The websocket announced some already; they still move the point reached.
+        for created_at, asset in fresh:
             # Immich counts createdAfter inclusively: remember the ids at the newest instant.
             if created_at > created_after:
                 created_after = created_at
@@ -383,6 +529,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
             created_after = uploads.until
             self._seen_at_boundary = set()
         self._created_after = created_after
+        self._remember([asset.id for asset in news])
         return events
 
     async def _albums_of_new(

@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from .api import ApiKey, Dialect, ImmichClient, ServerVersion, User
 from .const import BEFORE_QUEUES_API, DOMAIN, FEATURES, Feature, FeatureNeeds
 from .coordinator import Coordinators
+from .push import LivePush
 
 type ImmichHubConfigEntry = ConfigEntry[ImmichHubData]
 
@@ -38,6 +39,7 @@ class ImmichHubData:
     server_version: ServerVersion
     features: frozenset[Feature]
     coordinators: Coordinators
+    push: LivePush
     slideshows: dict[str, RunningSlideshow] = field(default_factory=dict)
     """The slideshows running now, by media player, the one started last at the end."""
 

@@ -41,6 +41,7 @@ async def async_get_config_entry_diagnostics(
         "features": sorted(data.features),
         "missing_permissions": missing_permissions(data.user, data.api_key, data.server_version),
         "coordinators": _coordinators(data.coordinators),
+        "live_events": data.push.as_dict(),
     }
 
 

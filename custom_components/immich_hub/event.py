@@ -1,4 +1,4 @@
-"""The event entity that reports assets new to the library and albums that changed."""
+"""The event entity that reports uploads, trash, deletions and albums that changed."""
 
 from __future__ import annotations
 
@@ -6,14 +6,22 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import EventsCoordinator
+from .coordinator import AssetEvent, EventsCoordinator
 from .data import ImmichHubConfigEntry
 from .entity import ImmichHubEntity
 
 PARALLEL_UPDATES = 0
 
 ASSETS = EventEntityDescription(
-    key="assets", translation_key="assets", event_types=["asset_added", "album_changed"]
+    key="assets",
+    translation_key="assets",
+    event_types=[
+        "asset_added",
+        "album_changed",
+        "asset_trashed",
+        "asset_restored",
+        "asset_removed",
+    ],
 )
 
 
@@ -28,7 +36,7 @@ async def async_setup_entry(
 
 
 class AssetsEvent(ImmichHubEntity[EventsCoordinator], EventEntity):
-    """Fires ``asset_added`` and ``album_changed`` as each poll finds them."""
+    """Fires the library's events as Immich pushes them or a poll finds them."""
 
     def __init__(self, coordinator: EventsCoordinator) -> None:
         """Set up the entity."""
@@ -38,6 +46,7 @@ class AssetsEvent(ImmichHubEntity[EventsCoordinator], EventEntity):
     async def async_added_to_hass(self) -> None:
         """Fire what the poll at setup found, such as assets added while Home Assistant was off."""
         await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.async_listen_pushed(self._fire))
         if self.coordinator.data:
             self._handle_coordinator_update()
 
@@ -47,6 +56,11 @@ class AssetsEvent(ImmichHubEntity[EventsCoordinator], EventEntity):
         if not self.coordinator.last_update_success or not self.coordinator.data:
             super()._handle_coordinator_update()
             return
-        for event in self.coordinator.data:
+        self._fire(self.coordinator.data)
+
+    @callback
+    def _fire(self, events: list[AssetEvent]) -> None:
+        """Fire events, each with its own state change so that automations see every one."""
+        for event in events:
             self._trigger_event(event.type, event.data)
             self.async_write_ha_state()

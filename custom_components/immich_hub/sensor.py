@@ -1,4 +1,4 @@
-"""Sensors: server disk and library counts, per-user counts and job queues."""
+"""Sensors: server and library counts, job queues, the slideshow and the live events' socket."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .api import PushState
 from .const import Feature
 from .coordinator import ImmichHubCoordinator
 from .data import ImmichHubConfigEntry, RunningSlideshow, signal_slideshow
@@ -135,6 +136,7 @@ async def async_setup_entry(
         )
     if data.has(Feature.MEDIA_BROWSER):
         async_add_entities([SlideshowSensor(entry)])
+    async_add_entities([LiveEventsSensor(entry)])
 
 
 class ImmichHubSensor(ImmichHubEntity[ImmichHubCoordinator[Any]], SensorEntity):
@@ -237,4 +239,41 @@ class SlideshowSensor(SensorEntity):
         return {
             **(latest.as_dict() if latest else {}),
             "slideshows": [show.as_dict() for show in shows],
+        }
+
+
+class LiveEventsSensor(SensorEntity):
+    """Whether Immich's websocket is connected, so that events arrive as they happen."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "live_events"
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_should_poll = False
+    _unrecorded_attributes = frozenset({"connected_since", "reconnects"})
+
+    def __init__(self, entry: ImmichHubConfigEntry) -> None:
+        """Attach the sensor to the entry's device."""
+        self.push = entry.runtime_data.push
+        self._attr_options = [state.value for state in PushState if state is not PushState.STOPPED]
+        self._attr_unique_id = f"{entry.unique_id}_live_events"
+        self._attr_device_info = device_info(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the socket's state."""
+        self.async_on_remove(self.push.async_listen(self.async_write_ha_state))
+
+    @property
+    def native_value(self) -> str | None:
+        """Return the socket's state."""
+        state = self.push.state
+        return None if state is PushState.STOPPED else state.value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return since when the socket is connected and how often it was lost."""
+        since = self.push.socket.connected_since
+        return {
+            "connected_since": since.isoformat() if since else None,
+            "reconnects": self.push.socket.reconnects,
         }

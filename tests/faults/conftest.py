@@ -31,8 +31,9 @@ COORDINATOR_ENTITIES = {
     "library": f"sensor.{ADMIN}_my_photos",
     "events": f"event.{ADMIN}_assets",
 }
-# Every coordinator is due within this many seconds (the library polls every 5 minutes).
-ALL_DUE = 301
+# Every coordinator is due within this many seconds (the library polls every 5 minutes, the
+# events every 15 while Immich's websocket is connected).
+ALL_DUE = 901
 # The one-line errors the coordinators log when a poll fails or the key is refused.
 EXPECTED_ERRORS = ("Error fetching", "Authentication failed while fetching")
 
@@ -72,10 +73,13 @@ def states(hass: HomeAssistant, entity_ids: list[str] | None = None) -> dict[str
 
 
 def held_connections(hass: HomeAssistant) -> int:
-    """Return how many connections of the shared HTTP session are still taken."""
+    """Return how many connections of the shared HTTP session are still taken by a request.
+
+    Immich's websocket holds one for as long as the entry runs; it is not a request.
+    """
     connector = async_get_clientsession(hass).connector
     assert connector is not None
-    return len(connector._acquired)
+    return len([protocol for protocol in connector._acquired if not protocol.upgraded])
 
 
 def our_tasks() -> list[asyncio.Task[object]]:

@@ -1,0 +1,335 @@
+"""Live events: what Immich's websocket pushes reaches Home Assistant at once, and polling
+steps back while it does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from io import BytesIO
+from typing import Any
+import uuid
+
+import aiohttp
+from PIL import Image
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.immich_hub.const import DOMAIN
+from custom_components.immich_hub.coordinator import PUSH_REFRESH_DELAY
+from fake_immich import FakeImmich
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL, EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
+
+ASSETS = "event.immich_ada_admin_assets"
+LIVE = "sensor.immich_ada_admin_live_events"
+MY_PHOTOS = "sensor.immich_ada_admin_my_photos"
+UPDATE = "update.immich_ada_admin_immich_server"
+
+
+def _record(hass: HomeAssistant, entity_id: str = ASSETS) -> list[dict[str, Any]]:
+    """Collect every event an assets entity fires, with its data."""
+    fired: list[dict[str, Any]] = []
+
+    @callback
+    def _on_change(event: Event) -> None:
+        new = event.data["new_state"]
+        if event.data["entity_id"] == entity_id and new and new.attributes.get("event_type"):
+            fired.append(
+                {k: v for k, v in new.attributes.items() if k not in ("friendly_name", "icon")}
+            )
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, _on_change)
+    return fired
+
+
+async def _until(check: Callable[[], bool], what: str, seconds: float = 5.0) -> None:
+    """Wait, in real time, until something the websocket brings has happened.
+
+    It happens in the socket's task, which offers nothing to wait on: look every 20 ms.
+    """
+    try:
+        async with asyncio.timeout(seconds):
+            while not check():  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        pytest.fail(f"Not within {seconds} s: {what}")
+
+
+async def _connected(hass: HomeAssistant, entity_id: str = LIVE) -> None:
+    """Wait until the entry's websocket is connected."""
+
+    def connected() -> bool:
+        state = hass.states.get(entity_id)
+        return state is not None and state.state == "connected"
+
+    await _until(connected, f"{entity_id} connected")
+
+
+def _jpeg(seed: int) -> bytes:
+    """Return a small JPEG unlike any other (so Immich does not take it for a duplicate)."""
+    out = BytesIO()
+    Image.new("RGB", (32, 24), (seed % 256, 90, 77)).save(out, "JPEG", comment=f"photo {seed}")
+    return out.getvalue()
+
+
+async def _upload(immich: FakeImmich, key: str, name: str, seed: int) -> str:
+    """Upload a photo the way Immich's phone app does; return its id."""
+    moment = dt_util.utcnow().isoformat()
+    form = aiohttp.FormData()
+    if immich.server_version[0] < 3:
+        form.add_field("deviceAssetId", f"phone-{uuid.uuid4().hex}")
+        form.add_field("deviceId", "phone")
+    form.add_field("fileCreatedAt", moment)
+    form.add_field("fileModifiedAt", moment)
+    form.add_field("assetData", _jpeg(seed), filename=name, content_type="image/jpeg")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{immich.url}/api/assets", data=form, headers={"x-api-key": key}) as answer,
+    ):
+        assert answer.status in (200, 201), await answer.text()
+        return str((await answer.json())["id"])
+
+
+async def _api(immich: FakeImmich, method: str, path: str, body: Any) -> Any:
+    """Make one request to the fake's API as the admin, as another client of Immich would."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            method, f"{immich.url}/api{path}", json=body, headers={"x-api-key": immich.admin_key}
+        ) as answer,
+    ):
+        assert answer.status < 300, await answer.text()
+        return await answer.json() if answer.content_length else None
+
+
+def _events_polls(immich: FakeImmich) -> list[Any]:
+    """Return the events polls the fake saw: each lists the user's own albums."""
+    return [
+        r
+        for r in immich.requests
+        if r.path == "/albums" and "assetId" not in r.query and "shared" not in r.query
+    ]
+
+
+async def _later(hass: HomeAssistant, seconds: float) -> None:
+    """Let time pass in Home Assistant and wait for what it set off."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_an_upload_is_announced_at_once_and_only_once(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """A phone upload fires asset_added as Immich pushes it, and the safety-net poll, which
+    finds it too, stays silent."""
+    await _connected(hass)
+    fired = _record(hass)
+
+    asset_id = await _upload(immich, immich.admin_key, "kitchen.jpg", 1)
+    await _until(lambda: len(fired) == 1, "asset_added pushed")
+    asset = await _api(immich, "GET", f"/assets/{asset_id}", None)
+    assert fired[0] | {"event_types": None} == {
+        "event_types": None,
+        "event_type": "asset_added",
+        "asset_id": asset_id,
+        "type": "image",
+        "file_name": "kitchen.jpg",
+        "taken_at": dt_util.parse_datetime(asset["exifInfo"]["dateTimeOriginal"]).isoformat()
+        if asset.get("exifInfo", {}).get("dateTimeOriginal")
+        else dt_util.parse_datetime(asset["fileCreatedAt"]).isoformat(),
+        "album_ids": [],
+        "album_names": [],
+    }
+
+    # The poll, which runs every 15 minutes while the socket is up, finds the upload too.
+    await _later(hass, 16 * 60)
+    await _later(hass, 16 * 60)
+    assert [event["asset_id"] for event in fired] == [asset_id]
+
+
+async def test_trash_restore_and_delete_are_announced(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Moving an asset to the trash, back, and deleting it for good each fire their event."""
+    await _connected(hass)
+    asset_id = await _upload(immich, immich.admin_key, "soon-gone.jpg", 2)
+    fired = _record(hass)
+
+    await _api(immich, "DELETE", "/assets", {"ids": [asset_id]})
+    await _until(lambda: len(fired) == 1, "asset_trashed pushed")
+    await _api(immich, "POST", "/trash/restore/assets", {"ids": [asset_id]})
+    await _until(lambda: len(fired) == 2, "asset_restored pushed")
+    await _api(immich, "DELETE", "/assets", {"ids": [asset_id], "force": True})
+    await _until(lambda: len(fired) == 3, "asset_removed pushed")
+
+    assert [(event["event_type"], event["asset_id"]) for event in fired] == [
+        ("asset_trashed", asset_id),
+        ("asset_restored", asset_id),
+        ("asset_removed", asset_id),
+    ]
+
+
+async def test_another_users_upload_is_not_news(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Immich pushes an upload to its owner only; the admin's entry does not hear of it."""
+    await _connected(hass)
+    fired = _record(hass)
+    await _upload(immich, immich.user_key, "not-mine.jpg", 3)
+    mine = await _upload(immich, immich.admin_key, "mine.jpg", 4)
+    await _until(lambda: len(fired) == 1, "the admin's upload")
+    await asyncio.sleep(0.2)
+    assert [event["asset_id"] for event in fired] == [mine]
+
+
+async def test_a_bulk_upload_refreshes_the_library_a_few_times(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Fifty uploads in a row: every one is announced, the photo count follows within the
+    refresh delay, and the library is asked for its counts once, not fifty times."""
+    await _connected(hass)
+    fired = _record(hass)
+    before = int(hass.states.get(MY_PHOTOS).state)
+    immich.clear_requests()
+
+    for seed in range(50):
+        await _upload(immich, immich.admin_key, f"bulk-{seed}.jpg", 100 + seed)
+    await _until(lambda: len(fired) == 50, "fifty asset_added", seconds=30)
+    await _later(hass, PUSH_REFRESH_DELAY + 1)
+
+    assert int(hass.states.get(MY_PHOTOS).state) == before + 50
+    statistics = [r for r in immich.requests if r.path.endswith("/assets/statistics")]
+    assert len(statistics) == 1
+
+
+async def test_the_events_poll_steps_back_while_the_socket_is_up(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """While connected, the events poll runs every 15 minutes; once the socket is lost (and
+    cannot come back), it is back at the options' minute, and the sensor says so."""
+    await _connected(hass)
+    await _later(hass, 61)  # the poll set before the socket came up
+    immich.clear_requests()
+    for _ in range(10):
+        await _later(hass, 61)
+    assert not _events_polls(immich)
+
+    immich.add_fault("status", path="/socket.io", status=503)
+    await immich.drop_sockets()
+    await _until(lambda: hass.states.get(LIVE).state != "connected", "socket lost")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    immich.clear_requests()
+    await _later(hass, 61)
+    await _later(hass, 61)
+    assert len(_events_polls(immich)) >= 2
+    assert hass.states.get(LIVE).state in ("connecting", "disconnected")
+
+
+async def test_a_new_release_pushed_shows_on_the_update_entity(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """on_new_release updates the update entity without waiting for a poll."""
+    await _connected(hass)
+    running = immich.server_version
+    immich.emit(
+        immich.admin_user_id,
+        "on_new_release",
+        {
+            "isAvailable": True,
+            "checkedAt": dt_util.utcnow().isoformat(),
+            "serverVersion": dict(zip(("major", "minor", "patch"), running, strict=True)),
+            "releaseVersion": {"major": running[0], "minor": running[1] + 1, "patch": 0},
+        },
+    )
+    expected = f"{running[0]}.{running[1] + 1}.0"
+    await _until(
+        lambda: hass.states.get(UPDATE).attributes["latest_version"] == expected,
+        "the release pushed",
+    )
+    assert hass.states.get(UPDATE).state == "on"
+
+
+@pytest.mark.parametrize("api_version", ["2.7.3"], indirect=True)
+async def test_an_upgrade_is_seen_when_the_socket_reconnects(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Immich restarted on a newer version: its socket says so on reconnecting, and the entry
+    reloads to speak the new version's dialect."""
+    await _connected(hass)
+    client = loaded_entry.runtime_data.client
+    immich.upgrade("3.0.3")
+    await immich.drop_sockets()
+    await _until(
+        lambda: (
+            getattr(loaded_entry, "runtime_data", None) is not None
+            and loaded_entry.runtime_data.client is not client
+        ),
+        "reloaded",
+    )
+    await hass.async_block_till_done()
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert str(loaded_entry.runtime_data.server_version).startswith("3.")
+
+
+async def test_a_refused_socket_leaves_the_rest_working(
+    hass: HomeAssistant, immich: FakeImmich, config_entry: MockConfigEntry
+) -> None:
+    """An Immich (or a proxy before it) that refuses the websocket: the sensor says so, the
+    events poll keeps its minute and everything else works."""
+    immich.add_fault("unauthorized", path="/socket.io")
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    await _until(lambda: hass.states.get(LIVE).state == "refused", "refused")
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(MY_PHOTOS).state.isdigit()
+    immich.clear_requests()
+    await _later(hass, 61)
+    assert _events_polls(immich)
+
+
+async def test_unloading_closes_the_socket(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """The socket closes with the entry."""
+    await _connected(hass)
+    assert immich.sockets == 1
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    await _until(lambda: immich.sockets == 0, "socket closed")
+
+
+async def test_each_users_entry_hears_its_own_uploads(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Two entries, two users: each entry's socket is in its own user's room."""
+    user_entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="User @ 127.0.0.1",
+        unique_id=immich.user_user_id,
+        data={CONF_URL: immich.url, CONF_API_KEY: immich.user_key, CONF_VERIFY_SSL: True},
+    )
+    user_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(user_entry.entry_id)
+    await hass.async_block_till_done()
+    user_assets = next(
+        state.entity_id
+        for state in hass.states.async_all("event")
+        if state.entity_id != ASSETS and state.entity_id.endswith("_assets")
+    )
+    user_live = next(
+        state.entity_id
+        for state in hass.states.async_all("sensor")
+        if state.entity_id != LIVE and state.entity_id.endswith("_live_events")
+    )
+    await _connected(hass)
+    await _connected(hass, user_live)
+    admins, users = _record(hass), _record(hass, user_assets)
+
+    theirs = await _upload(immich, immich.user_key, "theirs.jpg", 5)
+    mine = await _upload(immich, immich.admin_key, "mine.jpg", 6)
+    await _until(lambda: len(admins) == 1 and len(users) == 1, "one upload each")
+    await asyncio.sleep(0.2)
+    assert ([e["asset_id"] for e in admins], [e["asset_id"] for e in users]) == ([mine], [theirs])
