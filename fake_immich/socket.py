@@ -217,16 +217,26 @@ class Connection:
 
     async def _ping(self) -> None:
         server = self.hub.server
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(server.ping_interval)
             self._pong.clear()
             self.send("2")
-            try:
-                await asyncio.wait_for(self._pong.wait(), server.ping_timeout)
-            except TimeoutError:
-                _LOGGER.debug("socket %s: no pong in %ss, closing", self.sid, server.ping_timeout)
-                await self.ws.close()
-                return
+            deadline = loop.time() + server.ping_timeout
+            while not self._pong.is_set():
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await self._pong.wait()
+                except TimeoutError:
+                    # Home Assistant's tests move time on by running the loop's timers early:
+                    # only a pong late by the loop's own clock counts.
+                    if loop.time() < deadline:
+                        continue
+                    _LOGGER.debug(
+                        "socket %s: no pong in %ss, closing", self.sid, server.ping_timeout
+                    )
+                    await self.ws.close()
+                    return
 
 
 class SocketHub:

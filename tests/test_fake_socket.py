@@ -273,11 +273,11 @@ async def test_pings_and_ping_timeout(server: FakeImmich, http: aiohttp.ClientSe
         for _ in range(5):  # answered pings keep the socket open
             assert await client.frame(1.0) == "2"
             await client.ws.send_str("3")
-        assert 0.5 <= time.monotonic() - start < 2.0
+        assert 0.45 <= time.monotonic() - start < 5.0  # bounds wide for a busy machine
         assert await client.frame(1.0) == "2"
         silent_since = time.monotonic()
         assert await client.closed() == "CLOSE"
-        assert 0.15 <= time.monotonic() - silent_since < 1.0
+        assert 0.15 <= time.monotonic() - silent_since < 3.0
     await until(lambda: server.sockets == 0)
 
 

@@ -19,7 +19,13 @@ from custom_components.immich_hub.const import DOMAIN
 from custom_components.immich_hub.coordinator import PUSH_REFRESH_DELAY
 from fake_immich import FakeImmich
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL, EVENT_STATE_CHANGED
+from homeassistant.const import (
+    CONF_API_KEY,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    EVENT_STATE_CHANGED,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
@@ -30,13 +36,22 @@ UPDATE = "update.immich_ada_admin_immich_server"
 
 
 def _record(hass: HomeAssistant, entity_id: str = ASSETS) -> list[dict[str, Any]]:
-    """Collect every event an assets entity fires, with its data."""
+    """Collect every event an assets entity fires, with its data.
+
+    An event entity added again (the entry reloaded) restores its last event: that is not a
+    new one.
+    """
     fired: list[dict[str, Any]] = []
 
     @callback
     def _on_change(event: Event) -> None:
-        new = event.data["new_state"]
-        if event.data["entity_id"] == entity_id and new and new.attributes.get("event_type"):
+        old, new = event.data["old_state"], event.data["new_state"]
+        if (
+            event.data["entity_id"] == entity_id
+            and new
+            and new.attributes.get("event_type")
+            and not (old is None or old.state == STATE_UNAVAILABLE)
+        ):
             fired.append(
                 {k: v for k, v in new.attributes.items() if k not in ("friendly_name", "icon")}
             )
@@ -333,3 +348,104 @@ async def test_each_users_entry_hears_its_own_uploads(
     await _until(lambda: len(admins) == 1 and len(users) == 1, "one upload each")
     await asyncio.sleep(0.2)
     assert ([e["asset_id"] for e in admins], [e["asset_id"] for e in users]) == ([mine], [theirs])
+
+
+async def test_hidden_locked_and_repeated_uploads_are_not_news(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """The hidden video of a live photo, an upload to the locked folder and an upload Immich
+    pushes twice fire nothing more than the one asset_added."""
+    await _connected(hass)
+    fired = _record(hass)
+    asset_id = await _upload(immich, immich.admin_key, "once.jpg", 7)
+    await _until(lambda: len(fired) == 1, "asset_added pushed")
+    pushed = await _api(immich, "GET", f"/assets/{asset_id}", None)
+
+    immich.emit(immich.admin_user_id, "on_upload_success", pushed)
+    for visibility in ("hidden", "locked"):
+        other = {**pushed, "id": str(uuid.uuid4()), "visibility": visibility}
+        immich.emit(immich.admin_user_id, "on_upload_success", other)
+    marker = {**pushed, "id": str(uuid.uuid4()), "originalFileName": "marker.jpg"}
+    immich.emit(immich.admin_user_id, "on_upload_success", marker)
+    await _until(lambda: len(fired) == 2, "the marker upload")
+
+    assert [event["file_name"] for event in fired] == ["once.jpg", "marker.jpg"]
+
+
+async def test_an_upload_whose_albums_cannot_be_read_is_still_announced(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """When Immich fails the question of which albums hold a new upload, asset_added still
+    fires, with no albums."""
+    await _connected(hass)
+    fired = _record(hass)
+    immich.add_fault("status", path="^/albums$", method="GET", status=500)
+    asset_id = await _upload(immich, immich.admin_key, "albums-unknown.jpg", 8)
+    await _until(lambda: len(fired) == 1, "asset_added pushed")
+    assert (fired[0]["asset_id"], fired[0]["album_ids"]) == (asset_id, [])
+
+
+async def test_an_upload_pushed_before_a_restart_is_not_news_after_it(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Home Assistant restarts (the entry reloads) after an upload was pushed: the poll at
+    start finds it, and stays silent."""
+    await _connected(hass)
+    fired = _record(hass)
+    asset_id = await _upload(immich, immich.admin_key, "before-restart.jpg", 9)
+    await _until(lambda: len(fired) == 1, "asset_added pushed")
+
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    await _connected(hass)
+    await _later(hass, 16 * 60)
+    assert [event["asset_id"] for event in fired] == [asset_id]
+
+
+async def test_home_assistant_stopping_closes_the_socket(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """Home Assistant does not unload entries when it stops; the socket closes all the same."""
+    await _connected(hass)
+    await hass.async_stop()
+    await _until(lambda: immich.sockets == 0, "socket closed")
+
+
+async def test_a_limited_key_takes_what_it_may(
+    hass: HomeAssistant, immich: FakeImmich, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A key without the permissions for the update entity: a release pushed changes
+    nothing and breaks nothing, and its uploads are still announced."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Limited",
+        unique_id=immich.user_user_id,
+        data={CONF_URL: immich.url, CONF_API_KEY: immich.limited_key, CONF_VERIFY_SSL: True},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    live = next(
+        s.entity_id for s in hass.states.async_all("sensor") if "live_events" in s.entity_id
+    )
+    assets = next(s.entity_id for s in hass.states.async_all("event"))
+    await _connected(hass, live)
+    fired = _record(hass, assets)
+
+    immich.emit(
+        immich.user_user_id,
+        "on_new_release",
+        {
+            "isAvailable": True,
+            "checkedAt": dt_util.utcnow().isoformat(),
+            "serverVersion": {"major": 1, "minor": 0, "patch": 0},
+            "releaseVersion": {"major": 9, "minor": 0, "patch": 0},
+        },
+    )
+    asset_id = await _upload(immich, immich.user_key, "limited.jpg", 10)
+    await _until(lambda: len(fired) == 1, "asset_added pushed")
+    assert fired[0]["asset_id"] == asset_id
+    assert not hass.states.async_all("update")
+    assert hass.states.get(live).state == "connected"
+    ours = [r for r in caplog.records if r.name.startswith("custom_components.immich_hub")]
+    assert not [r for r in ours if r.levelname in ("WARNING", "ERROR")]
