@@ -129,6 +129,11 @@ def _events_polls(immich: FakeImmich) -> list[Any]:
     ]
 
 
+def _asked(immich: FakeImmich, path: str) -> int:
+    """Return how often the fake was asked for a path."""
+    return len([r for r in immich.requests if r.path == path])
+
+
 async def _later(hass: HomeAssistant, seconds: float) -> None:
     """Let time pass in Home Assistant and wait for what it set off."""
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
@@ -231,6 +236,9 @@ async def test_the_events_poll_steps_back_while_the_socket_is_up(
     for _ in range(10):
         await _later(hass, 61)
     assert not _events_polls(immich)
+    # Immich pushes new releases too: the server poll no longer asks for them.
+    assert _asked(immich, "/server/about")
+    assert not _asked(immich, "/server/version-check")
 
     immich.add_fault("status", path="/socket.io", status=503)
     await immich.drop_sockets()
@@ -240,6 +248,7 @@ async def test_the_events_poll_steps_back_while_the_socket_is_up(
     await _later(hass, 61)
     await _later(hass, 61)
     assert len(_events_polls(immich)) >= 2
+    assert _asked(immich, "/server/version-check")
     assert hass.states.get(LIVE).state in ("connecting", "disconnected")
 
 

@@ -187,11 +187,15 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
         """Poll what the features the key allows need."""
         super().__init__(hass, entry, client, "server", CONF_SERVER_INTERVAL)
         self.features = features
+        self.push_connected = False
+        """While Immich's websocket is up, it pushes new releases: the poll need not ask."""
 
     async def _async_fetch(self) -> ServerData:
         """Fetch what the key may read, all at once."""
         features = self.features
         client = self.client
+        known = self.data.version_check if self.data is not None else None
+        ask_release = Feature.SERVER_UPDATE in features and not (self.push_connected and known)
         about, storage, statistics, version_check = await asyncio.gather(
             client.get_about()
             if Feature.SERVER_SENSORS in features or Feature.SERVER_UPDATE in features
@@ -202,10 +206,10 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
             _apart("statistics", client.get_statistics)
             if Feature.SERVER_STATISTICS in features
             else _skipped(),
-            _apart("release check", client.get_version_check)
-            if Feature.SERVER_UPDATE in features
-            else _skipped(),
+            _apart("release check", client.get_version_check) if ask_release else _skipped(),
         )
+        if not ask_release and Feature.SERVER_UPDATE in features:
+            version_check = known
         if about is not None and (running := ServerVersion.parse(about.version)) is not None:
             self._check_supported(running)
             self._reload_if_changed(running)

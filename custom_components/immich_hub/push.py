@@ -115,6 +115,8 @@ class LivePush:
     def _on_state(self, state: PushState) -> None:
         """Slow the events poll down while connected, and tell the diagnostic sensor."""
         LOGGER.debug("Immich's websocket is %s", state)
+        if (server := self.coordinators.server) is not None:
+            server.push_connected = state is PushState.CONNECTED
         if (events := self.coordinators.events) is not None and state is not PushState.STOPPED:
             events.async_set_push(state is PushState.CONNECTED)
         for listener in list(self._listeners):

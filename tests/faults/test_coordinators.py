@@ -208,13 +208,17 @@ async def test_upgrade_noticed_without_server_about(
 async def test_a_failing_part_of_the_server_poll_stays_apart(
     hass: HomeAssistant,
     immich: FakeImmich,
+    no_push: None,
     entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
     path: str,
     broken: str,
     kept: str,
 ) -> None:
-    """Slow statistics or a failing release check take down their own entities, no others."""
+    """Slow statistics or a failing release check take down their own entities, no others.
+
+    The websocket stays shut: while it is up, Immich pushes releases and the poll does not ask.
+    """
     immich.add_fault("timeout", path=path)
     await poll(hass)
 
