@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -12,10 +13,10 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from homeassistant.components.image import ImageEntity, ImageEntityDescription
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
 from .api import Asset, AssetMediaSize, ImmichClient, ImmichError
@@ -71,9 +72,20 @@ class ImmichHubImageDescription(ImageEntityDescription):
 
 
 class ImmichHubImage(ImageEntity):
-    """A photo from Immich that changes on the configured interval.
+    """A photo from Immich that changes on the configured interval while someone looks at it.
 
-    The next photo is fetched as soon as one is shown, so it is ready when due.
+    Immich is asked for photos only when the picture is asked for (``async_image``: a dashboard
+    card through the image proxy, a media player, a notification, ``image.snapshot``). One photo
+    is fetched at startup. An interval after a photo was shown, the next one is shown only if
+    the picture was asked for meanwhile; else nothing is fetched, and the photo stays until an
+    ask, which then shows a new photo within seconds (the ask itself is served the old one).
+    Each ask fetches the next photo ahead of time, so a viewer gets it at once when due.
+    ``homeassistant.update_entity`` on a photo left unseen that long replaces it, and waits.
+
+    The state (when the photo changed) and the attributes describe the photo shown, so with
+    nobody looking they keep describing the last one, however old, and do not change: an
+    automation reads the details of the photo it would send, but ``memories_today`` and
+    ``showing`` may be of an earlier day, and one triggered by the state waits for a look.
     """
 
     _attr_has_entity_name = True
@@ -102,24 +114,80 @@ class ImmichHubImage(ImageEntity):
         self._shown: Shown | None = None
         self._next: Shown | None = None
         self._position = 0
+        self._asked = True
+        """The photo shown was asked for since it was shown; true until the first is shown."""
+        self._stale = False
+        """An interval has passed with nobody asking: the next ask brings a new photo."""
+        self._due: CALLBACK_TYPE | None = None
+        self._fetching = asyncio.Lock()
+        self._rotation: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def async_added_to_hass(self) -> None:
-        """Show the first photo and start rotating."""
+        """Show a first photo (in a task of the entry, which setup waits for)."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_track_time_interval(self.hass, self._async_rotate, self.interval)
+        self.async_on_remove(self._async_stop)
+        # Added again after its entity id changed, it starts afresh too.
+        self._asked, self._stale = True, False
+        self._rotation = self._track(
+            self.entry.async_create_task(self.hass, self._async_rotate(), eager_start=False)
         )
-        self.entry.async_create_task(self.hass, self._async_rotate(), eager_start=False)
 
-    async def _async_rotate(self, _now: datetime | None = None) -> None:
-        """Show the prefetched photo (or fetch one now), then prefetch the next."""
-        shown = self._next or await self._async_fetch()
-        self._next = None
+    @callback
+    def _async_stop(self) -> None:
+        """Stop rotating and drop the fetches under way."""
+        if self._due:
+            self._due()
+        for task in self._tasks:
+            task.cancel()
+
+    def _track(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
+        """Keep a fetch task, to cancel it when the entity goes."""
+        if not task.done():
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return task
+
+    @callback
+    def _async_start(self, job: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run a fetch in the background, cancelled with the entry or the entity."""
+        return self._track(
+            self.entry.async_create_background_task(self.hass, job, f"{self.entity_id} {name}")
+        )
+
+    @callback
+    def _async_start_rotation(self) -> None:
+        """Move on to the next photo now."""
+        self._stale = False
+        self._rotation = self._async_start(self._async_rotate(), "rotation")
+
+    @callback
+    def _async_due(self, _now: datetime) -> None:
+        """Move on if the photo shown was asked for; else wait for someone to ask."""
+        self._due = None
+        if self._asked:
+            self._async_start_rotation()
+        else:
+            self._stale = True
+
+    async def _async_rotate(self) -> None:
+        """Show the prefetched photo (or fetch one now) and come back in an interval."""
+        async with self._fetching:
+            shown = self._next or await self._async_fetch()
+            self._next = None
         if shown is not None:
             self._shown = shown
+            self._asked = False
             self._attr_image_last_updated = dt_util.utcnow()
             self.async_write_ha_state()
-        self._next = await self._async_fetch()
+        # After a failure, the photo kept is still wanted if it was: try again in an interval.
+        self._due = async_call_later(self.hass, self.interval, self._async_due)
+
+    async def _async_prefetch(self) -> None:
+        """Fetch the next photo for whoever is looking, so that it shows at once when due."""
+        async with self._fetching:
+            if self._next is None:
+                self._next = await self._async_fetch()
 
     async def _async_fetch(self) -> Shown | None:
         """Pick photos and download their previews; on failure keep what is shown."""
@@ -192,8 +260,20 @@ class ImmichHubImage(ImageEntity):
         return index
 
     async def async_image(self) -> bytes | None:
-        """Return the photo shown."""
+        """Return the photo shown, which counts as looked at: fetch what comes next."""
+        self._asked = True
+        if self._stale:
+            self._async_start_rotation()
+        elif self._next is None and not self._fetching.locked():
+            self._async_start(self._async_prefetch(), "prefetch")
         return self._shown.image if self._shown else None
+
+    async def async_update(self) -> None:
+        """Show a new photo now if the one shown is stale (``homeassistant.update_entity``)."""
+        if self._stale:
+            self._async_start_rotation()
+        if self._rotation is not None:
+            await asyncio.wait([self._rotation])
 
     @property
     def available(self) -> bool:
