@@ -42,3 +42,21 @@ async def test_diagnostics_redacted(
             "entry_id", "created_at", "modified_at", "url", "connected_since", "last_event_at"
         )
     )
+
+
+async def test_diagnostics_tell_why_the_websocket_is_down(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    immich: FakeImmich,
+    no_push: None,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """A websocket Immich (or a proxy) does not let through: the diagnostics say it is down and
+    why, without the host."""
+    result = await get_diagnostics_for_config_entry(hass, hass_client, loaded_entry)
+
+    live = result["live_events"]
+    assert live["state"] in ("disconnected", "connecting")
+    assert live["connected_since"] is None
+    assert "404" in live["last_error"]
+    assert "127.0.0.1" not in json.dumps(result)

@@ -41,8 +41,17 @@ async def async_get_config_entry_diagnostics(
         "features": sorted(data.features),
         "missing_permissions": missing_permissions(data.user, data.api_key, data.server_version),
         "coordinators": _coordinators(data.coordinators),
-        "live_events": data.push.as_dict(),
+        "live_events": _live_events(entry),
     }
+
+
+def _live_events(entry: ImmichHubConfigEntry) -> dict[str, Any]:
+    """Return the websocket's state; its last error may name the host, which is redacted."""
+    live = entry.runtime_data.push.as_dict()
+    host = URL(entry.data[CONF_URL]).host
+    if live["last_error"] and host:
+        live["last_error"] = live["last_error"].replace(host, REDACTED)
+    return live
 
 
 def _coordinators(coordinators: Coordinators) -> dict[str, Any]:
