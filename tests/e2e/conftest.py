@@ -30,6 +30,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 import pytest_socket
 
 from custom_components.immich_hub.const import DOMAIN
+from custom_components.immich_hub.coordinator import PUSH_REFRESH_DELAY
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
@@ -64,6 +65,12 @@ ENVIRONMENT = {
 }
 """The environment scripts/e2e sets, and the Server field each variable fills."""
 TRACEBACK = "Traceback (most recent call last)"
+PUSHED_WITHIN = 10.0
+"""Seconds an event Immich pushes may take to reach Home Assistant (it takes well under one).
+The events poll it replaces ran every 60 s, and runs every 15 minutes while the websocket is
+connected; an upload pushed also makes it run 15 s later (PUSH_REFRESH_DELAY), which would find
+what the socket did not announce: less than that, and what arrives came from the socket."""
+assert PUSHED_WITHIN < PUSH_REFRESH_DELAY
 
 
 # ---- collection --------------------------------------------------------------------------------
@@ -138,6 +145,15 @@ async def _check_version(server: Server) -> None:
 def _for_good(asset_id: str) -> dict[str, Any]:
     """Return the body of a request that deletes an asset without keeping it in the trash."""
     return {"ids": [asset_id], "force": True}
+
+
+async def _delete_asset(api: ImmichApi, asset_id: str, *, unless_gone: bool) -> None:
+    """Delete an asset for good; with unless_gone, nothing if Immich no longer has it."""
+    if unless_gone:
+        status, _, _ = await api.fetch(f"/assets/{asset_id}")
+        if status in (400, 404):  # Immich answers 400 for an asset it does not know
+            return
+    await api.delete("/assets", _for_good(asset_id))
 
 
 type Leftover = tuple[str, Callable[[], Awaitable[Any]]]
@@ -304,9 +320,9 @@ class Cleanup:
         """Delete an album (unless the test did)."""
         self._push(partial(api.request, "DELETE", f"/albums/{album_id}", ok=(200, 204, 400, 404)))
 
-    def asset(self, api: ImmichApi, asset_id: str) -> None:
-        """Delete an asset for good (not into the trash)."""
-        self._push(partial(api.delete, "/assets", _for_good(asset_id)))
+    def asset(self, api: ImmichApi, asset_id: str, *, unless_gone: bool = False) -> None:
+        """Delete an asset for good (not into the trash); unless_gone: unless the test did."""
+        self._push(partial(_delete_asset, api, asset_id, unless_gone=unless_gone))
 
     def key(self, api: ImmichApi, key_id: str) -> None:
         """Delete an API key (unless the test did)."""
@@ -370,9 +386,28 @@ async def user_entry(hass: HomeAssistant, server: Server) -> ConfigEntry[Any]:
 
 
 async def poll(hass: HomeAssistant) -> None:
-    """Let an hour pass, so that every poll and rotation of every entry runs once."""
+    """Let an hour pass, so that every poll and rotation of every entry runs once.
+
+    An hour is past every interval, the events poll's 15 minutes while Immich's websocket is
+    connected included.
+    """
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=1))
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def until(check: Callable[[], bool], what: str, seconds: float = PUSHED_WITHIN) -> float:
+    """Wait in real time, moving no clock, until something Immich pushed has happened.
+
+    It happens in the entry's websocket task, which offers nothing to wait on: look every
+    20 ms. Return the seconds it took.
+    """
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    while not check():
+        if loop.time() - began > seconds:
+            pytest.fail(f"Not within {seconds:.1f} s: {what}")
+        await asyncio.sleep(0.02)
+    return loop.time() - began
 
 
 async def steady[T, U](
