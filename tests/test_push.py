@@ -458,3 +458,35 @@ async def test_a_limited_key_takes_what_it_may(
     assert hass.states.get(live).state == "connected"
     ours = [r for r in caplog.records if r.name.startswith("custom_components.immich_hub")]
     assert not [r for r in ours if r.levelname in ("WARNING", "ERROR")]
+
+
+async def test_a_failed_poll_does_not_swallow_what_immich_pushes(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """The events poll fails while the websocket is up: the entity stays available and an
+    upload is announced. With both down it is unavailable; the websocket back, it is available
+    again at once, before the poll heals, and announces every upload."""
+    await _connected(hass)
+    fired = _record(hass)
+    immich.add_fault("status", path="^/albums$", method="GET", status=500)
+    await _later(hass, 16 * 60)
+    assert not loaded_entry.runtime_data.coordinators.events.last_update_success
+    assert hass.states.get(ASSETS).state != STATE_UNAVAILABLE
+    first = await _upload(immich, immich.admin_key, "while-the-poll-fails.jpg", 11)
+    await _until(lambda: len(fired) == 1, "asset_added pushed")
+
+    shut = immich.add_fault("status", path="/socket.io", status=503)
+    await immich.drop_sockets()
+    await _until(lambda: hass.states.get(LIVE).state != "connected", "socket lost")
+    await _later(hass, PUSH_REFRESH_DELAY + 1)
+    assert hass.states.get(ASSETS).state == STATE_UNAVAILABLE
+
+    shut.count = shut.fired  # the websocket may open again
+    await _later(hass, 70)  # the client's backoff, at most a minute
+    await _connected(hass)
+    assert hass.states.get(ASSETS).state != STATE_UNAVAILABLE
+    uploads = [
+        await _upload(immich, immich.admin_key, f"after-{seed}.jpg", seed) for seed in (12, 13, 14)
+    ]
+    await _until(lambda: len(fired) == 4, "three more asset_added")
+    assert [event["asset_id"] for event in fired] == [first, *uploads]

@@ -454,7 +454,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
     def async_set_push(self, connected: bool) -> None:
         """Poll rarely while the websocket is connected, at the options' pace while it is not.
 
-        When it goes down, poll at once for what it may have missed on the way down.
+        When it goes down, poll soon for what it may have missed on the way down.
         """
         was, self.push_connected = self.push_connected, connected
         self.update_interval = (
@@ -464,6 +464,9 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         )
         if was and not connected:
             self.async_refresh_soon()
+        if connected != was and not self.last_update_success:
+            # After a failed poll the event entity is available exactly while the websocket is.
+            self.async_update_listeners()
 
     async def async_pushed_upload(self, asset: Asset) -> None:
         """Announce an upload Immich pushed, with the albums it is in, unless it was already."""

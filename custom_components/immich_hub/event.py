@@ -50,6 +50,14 @@ class AssetsEvent(ImmichHubEntity[EventsCoordinator], EventEntity):
         if self.coordinator.data:
             self._handle_coordinator_update()
 
+    @property
+    def available(self) -> bool:
+        """Tell whether events can arrive: the last poll worked, or Immich's websocket is up.
+
+        A poll that failed while the websocket is up must not swallow what it pushes.
+        """
+        return super().available or self.coordinator.push_connected
+
     @callback
     def _handle_coordinator_update(self) -> None:
         """Fire the events the last poll found."""
