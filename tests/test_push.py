@@ -16,7 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.immich_hub.const import DOMAIN
-from custom_components.immich_hub.coordinator import PUSH_REFRESH_DELAY
+from custom_components.immich_hub.coordinator import PUSH_REFRESH_DELAY, STORE_SAVE_DELAY
 from fake_immich import FakeImmich
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
@@ -38,20 +38,20 @@ UPDATE = "update.immich_ada_admin_immich_server"
 def _record(hass: HomeAssistant, entity_id: str = ASSETS) -> list[dict[str, Any]]:
     """Collect every event an assets entity fires, with its data.
 
-    An event entity added again (the entry reloaded) restores its last event: that is not a
-    new one.
+    An event entity added again (the entry reloaded) restores its last event, with the moment it
+    fired: that one is not new.
     """
     fired: list[dict[str, Any]] = []
+    last: list[str] = []
 
     @callback
     def _on_change(event: Event) -> None:
         old, new = event.data["old_state"], event.data["new_state"]
-        if (
-            event.data["entity_id"] == entity_id
-            and new
-            and new.attributes.get("event_type")
-            and not (old is None or old.state == STATE_UNAVAILABLE)
-        ):
+        if event.data["entity_id"] != entity_id or not new or not new.attributes.get("event_type"):
+            return
+        restored = (old is None or old.state == STATE_UNAVAILABLE) and last[-1:] == [new.state]
+        last[:] = [new.state]
+        if not restored:
             fired.append(
                 {k: v for k, v in new.attributes.items() if k not in ("friendly_name", "icon")}
             )
@@ -362,8 +362,8 @@ async def test_each_users_entry_hears_its_own_uploads(
 async def test_hidden_locked_and_repeated_uploads_are_not_news(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
-    """The hidden video of a live photo, an upload to the locked folder and an upload Immich
-    pushes twice fire nothing more than the one asset_added."""
+    """The hidden video of a live photo, an upload to the locked folder, an upload Immich
+    pushes twice and an old asset pushed again fire nothing more than the one asset_added."""
     await _connected(hass)
     fired = _record(hass)
     asset_id = await _upload(immich, immich.admin_key, "once.jpg", 7)
@@ -374,6 +374,13 @@ async def test_hidden_locked_and_repeated_uploads_are_not_news(
     for visibility in ("hidden", "locked"):
         other = {**pushed, "id": str(uuid.uuid4()), "visibility": visibility}
         immich.emit(immich.admin_user_id, "on_upload_success", other)
+    # Immich pushes an old asset again when it makes its thumbnails anew: not news either.
+    old = next(a for a in immich.library.assets.values() if a.owner_id == immich.admin_user_id)
+    immich.emit(
+        immich.admin_user_id,
+        "on_upload_success",
+        await _api(immich, "GET", f"/assets/{old.id}", None),
+    )
     marker = {**pushed, "id": str(uuid.uuid4()), "originalFileName": "marker.jpg"}
     immich.emit(immich.admin_user_id, "on_upload_success", marker)
     await _until(lambda: len(fired) == 2, "the marker upload")
@@ -398,8 +405,10 @@ async def test_an_upload_pushed_before_a_restart_is_not_news_after_it(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
     """Home Assistant restarts (the entry reloads) after an upload was pushed: the poll at
-    start finds it, and stays silent."""
+    start finds it, and stays silent (the upload was written to the Store, though nothing
+    else had changed since its last write)."""
     await _connected(hass)
+    await _later(hass, STORE_SAVE_DELAY + 1)  # the point reached at setup is written
     fired = _record(hass)
     asset_id = await _upload(immich, immich.admin_key, "before-restart.jpg", 9)
     await _until(lambda: len(fired) == 1, "asset_added pushed")
@@ -490,3 +499,34 @@ async def test_a_failed_poll_does_not_swallow_what_immich_pushes(
     ]
     await _until(lambda: len(fired) == 4, "three more asset_added")
     assert [event["asset_id"] for event in fired] == [first, *uploads]
+
+
+async def test_an_upload_pushed_while_the_poll_looks_up_its_albums_is_announced_once(
+    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+) -> None:
+    """The poll finds an upload (into an album) and asks which albums hold it; meanwhile
+    Immich pushes the same upload. It is announced once."""
+    await _connected(hass)
+    fired = _record(hass)
+    library = immich.library
+    now = library.now()
+    asset = library.add_asset(
+        immich.admin_user_id, file_name="race.jpg", taken_at=now, created_at=now
+    )
+    album = next(a for a in library.albums.values() if a.name == "Holidays")
+    album.asset_ids[asset.id] = None
+    pushed = await _api(immich, "GET", f"/assets/{asset.id}", None)
+    # The second search (the album's new assets) takes a while.
+    immich.add_fault("latency", path="/search/metadata", after=1, count=1, delay=1.0)
+    events = loaded_entry.runtime_data.coordinators.events
+    poll = hass.async_create_task(events.async_refresh())
+
+    def asking_albums() -> bool:
+        return any("albumIds" in (r.json or {}) for r in immich.requests)
+
+    await _until(asking_albums, "the poll asks for the album's new assets")
+    immich.emit(immich.admin_user_id, "on_upload_success", pushed)
+    await poll
+    await hass.async_block_till_done(wait_background_tasks=True)
+    added = [event["asset_id"] for event in fired if event["event_type"] == "asset_added"]
+    assert added == [asset.id]

@@ -105,15 +105,17 @@ class ImmichHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.polling_interval = self.update_interval
         """The interval the options ask for; push and idleness may stretch it."""
         self._soon = Debouncer(
-            hass, LOGGER, cooldown=PUSH_REFRESH_DELAY, immediate=False, function=self.async_refresh
+            hass,
+            LOGGER,
+            cooldown=PUSH_REFRESH_DELAY,
+            immediate=False,
+            function=self.async_refresh,
         )
 
     @callback
     def async_refresh_soon(self) -> None:
         """Refresh a little later, once for any number of calls meanwhile (a bulk upload)."""
-        self.config_entry.async_create_background_task(
-            self.hass, self._soon.async_call(), f"{self.name} refresh after push", eager_start=True
-        )
+        self._soon.async_schedule_call()
 
     async def async_shutdown(self) -> None:
         """Stop polling, and drop a refresh push asked for."""
@@ -225,11 +227,6 @@ class ServerCoordinator(ImmichHubCoordinator[ServerData]):
             self.data = replace(self.data, version_check=check)
             self.async_update_listeners()
 
-    @callback
-    def async_seen_version(self, running: ServerVersion) -> None:
-        """Reload when Immich, just reconnected, says it now runs another version."""
-        self._reload_if_changed(running)
-
     def _check_supported(self, running: ServerVersion) -> None:
         """Raise a repair issue while the server runs a version the client does not support."""
         if Dialect(running).is_supported:
@@ -312,6 +309,12 @@ comes second, stay silent about it (Immich pushes an upload once its metadata is
 paused queue can hold back for hours)."""
 ANNOUNCED_MAX = 2000
 """Bound on the uploads remembered, the oldest forgotten first."""
+PUSHED_LATE = timedelta(minutes=10)
+"""How much older than the point the poll reached a pushed upload may be and still be news.
+
+Immich pushes ``on_upload_success`` again when it makes an asset's thumbnails anew (years after
+the upload, say): an upload older than that is not news. The margin takes an upload whose row
+Immich wrote after a poll that went past its upload time."""
 EVENTS_INTERVAL_WITH_PUSH = timedelta(minutes=15)
 """How often the events poll runs while Immich's websocket is connected: it only catches what
 the websocket may have missed, and albums other users changed (Immich does not push those)."""
@@ -361,6 +364,8 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         self._saved: dict[str, Any] | None = None
         self._write_pending = False
         self._pushed: list[Callable[[list[AssetEvent]], None]] = []
+        self._polling = asyncio.Lock()
+        """One poll at a time: a refresh push asked for may meet the interval's."""
         self.push_connected = False
 
     async def _async_setup(self) -> None:
@@ -382,7 +387,15 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
             self._write_pending = False
 
     async def _async_fetch(self) -> list[AssetEvent]:
-        """Return the events since the last poll, and remember how far it got."""
+        """Return the events since the last poll, and remember how far it got.
+
+        Polls take turns: each starts from the point the one before reached.
+        """
+        async with self._polling:
+            return await self._async_poll()
+
+    async def _async_poll(self) -> list[AssetEvent]:
+        """Return the events since the point reached, and move it on."""
         owned, shared = await asyncio.gather(
             self.client.list_albums(), self.client.list_shared_albums()
         )
@@ -428,7 +441,7 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
             "seen_at_boundary": sorted(self._seen_at_boundary),
             "albums": self._albums,
             "album_names": self._album_names,
-            "announced": self._announced,
+            "announced": dict(self._announced),
         }
         if reached == self._saved:
             return
@@ -470,11 +483,17 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
 
     async def async_pushed_upload(self, asset: Asset) -> None:
         """Announce an upload Immich pushed, with the albums it is in, unless it was already."""
+        reached = self._created_after
         if (
             asset.id in self._announced
             or asset.id in self._seen_at_boundary
             or asset.is_trashed
             or (asset.visibility is not None and str(asset.visibility) not in LISTED)
+            or (
+                reached is not None
+                and asset.created_at is not None
+                and asset.created_at < reached - PUSHED_LATE
+            )
         ):
             return
         self._remember([asset.id])
@@ -523,6 +542,9 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
         )
         news = [asset for _, asset in fresh if asset.id not in self._announced]
         albums_of = await self._albums_of_new(created_after, grown) if news else {}
+        # The websocket may have announced some while their albums were looked up.
+        news = [asset for asset in news if asset.id not in self._announced]
+        self._remember([asset.id for asset in news])
         events = [_added(asset, albums_of.get(asset.id, [])) for asset in news]
         # The websocket announced some already; they still move the point reached.
         for created_at, asset in fresh:
@@ -536,7 +558,6 @@ class EventsCoordinator(ImmichHubCoordinator[list[AssetEvent]]):
             created_after = uploads.until
             self._seen_at_boundary = set()
         self._created_after = created_after
-        self._remember([asset.id for asset in news])
         return events
 
     async def _albums_of_new(

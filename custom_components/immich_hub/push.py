@@ -45,6 +45,7 @@ class LivePush:
         """Prepare the socket; it opens on start()."""
         self.hass = hass
         self.entry = entry
+        self.client = client
         self.coordinators = coordinators
         self.socket = ImmichPush(client, self._on_event, self._on_state)
         self.events_received = 0
@@ -129,8 +130,12 @@ class LivePush:
         coordinators = self.coordinators
         match event:
             case ServerVersionPushed(version=version):
-                if coordinators.server is not None:
-                    coordinators.server.async_seen_version(version)
+                # Sent on every connection, and needing no permission: after a restart on
+                # another version, the entry reloads to speak its dialect, whatever the key.
+                known = self.client.server_version
+                if known is not None and version != known:
+                    LOGGER.info("Immich now runs %s instead of %s: reloading", version, known)
+                    self.hass.config_entries.async_schedule_reload(self.entry.entry_id)
             case NewRelease(release_version=release, checked_at=checked_at):
                 if coordinators.server is not None:
                     coordinators.server.async_set_release(release, checked_at)
