@@ -85,6 +85,8 @@ class FakeImmich:
         self.host = "127.0.0.1"
         self.port = 0
         self._handlers: Mapping[str, Handler] = HANDLERS
+        self.queues_move = True
+        """Whether the job queues move a little on every call (False: an idle server's)."""
         self.ping_interval = 25.0
         """Seconds between the websocket's pings (announced in its open packet, as ms)."""
         self.ping_timeout = 20.0
@@ -352,7 +354,8 @@ class FakeImmich:
         if handler is None:
             self.violation(f"{where}: {operation.operation_id} is not implemented by the fake")
             raise ApiError(501, f"{operation.operation_id} is not implemented by the fake server")
-        self.library.tick()  # queues move a little on every authenticated call
+        if self.queues_move:
+            self.library.tick()  # queues move a little on every authenticated call
         context = Context(self, request, operation, path, params, query, body, key, user)
         response = await handler(context)
         if breaking is not None and breaking.kind == "invalid_schema":

@@ -11,6 +11,7 @@ from typing import Any
 import uuid
 
 import aiohttp
+from freezegun.api import FrozenDateTimeFactory
 from PIL import Image
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -209,28 +210,43 @@ async def test_a_bulk_upload_refreshes_the_library_a_few_times(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
     """Fifty uploads in a row: every one is announced, the photo count follows within the
-    refresh delay, and the library is asked for its counts once, not fifty times."""
+    refresh delay, and the library is asked for its counts once per refresh delay while they
+    last (once, on a quick machine), not fifty times."""
     await _connected(hass)
     fired = _record(hass)
     before = int(hass.states.get(MY_PHOTOS).state)
     immich.clear_requests()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
 
     for seed in range(50):
         await _upload(immich, immich.admin_key, f"bulk-{seed}.jpg", 100 + seed)
     await _until(lambda: len(fired) == 50, "fifty asset_added", seconds=30)
+    lasted = loop.time() - started
     await _later(hass, PUSH_REFRESH_DELAY + 1)
 
     assert int(hass.states.get(MY_PHOTOS).state) == before + 50
     statistics = [r for r in immich.requests if r.path.endswith("/assets/statistics")]
-    assert len(statistics) == 1
+    assert 1 <= len(statistics) <= lasted // PUSH_REFRESH_DELAY + 1
 
 
 async def test_the_events_poll_steps_back_while_the_socket_is_up(
-    hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """While connected, the events poll runs every 15 minutes; once the socket is lost (and
-    cannot come back), it is back at the options' minute, and the sensor says so."""
+    cannot come back), it is back at the options' minute. The sensor and the log say so once,
+    not at every retry; once the socket is back, they say that too."""
     await _connected(hass)
+    shown: list[str] = []
+    hass.bus.async_listen(
+        EVENT_STATE_CHANGED,
+        lambda event: (
+            shown.append(event.data["new_state"].state) if event.data["entity_id"] == LIVE else None
+        ),
+    )
     await _later(hass, 61)  # the poll set before the socket came up
     immich.clear_requests()
     for _ in range(10):
@@ -240,7 +256,7 @@ async def test_the_events_poll_steps_back_while_the_socket_is_up(
     assert _asked(immich, "/server/about")
     assert not _asked(immich, "/server/version-check")
 
-    immich.add_fault("status", path="/socket.io", status=503)
+    shut = immich.add_fault("status", path="/socket.io", status=503)
     await immich.drop_sockets()
     await _until(lambda: hass.states.get(LIVE).state != "connected", "socket lost")
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -249,7 +265,19 @@ async def test_the_events_poll_steps_back_while_the_socket_is_up(
     await _later(hass, 61)
     assert len(_events_polls(immich)) >= 2
     assert _asked(immich, "/server/version-check")
-    assert hass.states.get(LIVE).state in ("connecting", "disconnected")
+    immich.clear_requests()
+    for _ in range(3):  # retries, a minute apart at most
+        await _later(hass, 61)
+        await _until(lambda: shut.fired >= 2, "a retry")
+    assert shown == ["disconnected"]
+
+    shut.count = shut.fired  # the websocket may open again
+    await _later(hass, 61)
+    await _connected(hass)
+    assert shown == ["disconnected", "connected"]
+    told = [r.getMessage() for r in caplog.records if r.name == "custom_components.immich_hub"]
+    assert len([m for m in told if m.startswith("Immich's websocket is down (")]) == 1
+    assert len([m for m in told if m.startswith("Immich's websocket is back")]) == 1
 
 
 async def test_a_new_release_pushed_shows_on_the_update_entity(
@@ -530,3 +558,35 @@ async def test_an_upload_pushed_while_the_poll_looks_up_its_albums_is_announced_
     await hass.async_block_till_done(wait_background_tasks=True)
     added = [event["asset_id"] for event in fired if event["event_type"] == "asset_added"]
     assert added == [asset.id]
+
+
+async def test_idle_queues_are_asked_every_two_minutes(
+    hass: HomeAssistant,
+    immich: FakeImmich,
+    loaded_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """While no job runs or waits, the queues are asked every 2 minutes, not every 15 s; as
+    soon as a poll sees work, the options' 15 s are back."""
+
+    async def wait(seconds: int) -> None:
+        freezer.tick(timedelta(seconds=seconds))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    immich.queues_move = False
+    for queue in immich.library.queues.values():
+        queue.active = queue.waiting = queue.delayed = 0
+    await loaded_entry.runtime_data.coordinators.queues.async_refresh()
+    immich.clear_requests()
+    for _ in range(16):  # four minutes
+        await wait(15)
+    assert _asked(immich, "/queues") == 2
+
+    immich.library.enqueue("thumbnailGeneration", 5)
+    await wait(120)
+    immich.clear_requests()
+    for _ in range(4):  # one minute
+        await wait(15)
+    assert _asked(immich, "/queues") == 4
+    assert hass.states.get("sensor.immich_ada_admin_thumbnail_generation_queue").state == "5"

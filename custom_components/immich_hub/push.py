@@ -49,6 +49,9 @@ class LivePush:
         self.coordinators = coordinators
         self.socket = ImmichPush(client, self._on_event, self._on_state)
         self.events_received = 0
+        self.shown = PushState.CONNECTING
+        """What the live_events sensor shows: a retry after a failure is not a change."""
+        self._down_told = False
         self._task: asyncio.Task[None] | None = None
         self._unsub_stop: CALLBACK_TYPE | None = None
         self._listeners: list[Callable[[], None]] = []
@@ -116,12 +119,33 @@ class LivePush:
     def _on_state(self, state: PushState) -> None:
         """Slow the events poll down while connected, and tell the diagnostic sensor."""
         LOGGER.debug("Immich's websocket is %s", state)
+        self._tell(state)
         if (server := self.coordinators.server) is not None:
             server.push_connected = state is PushState.CONNECTED
         if (events := self.coordinators.events) is not None and state is not PushState.STOPPED:
             events.async_set_push(state is PushState.CONNECTED)
-        for listener in list(self._listeners):
-            listener()
+        shown = (
+            self.shown
+            if state is PushState.CONNECTING
+            and self.shown in (PushState.DISCONNECTED, PushState.REFUSED)
+            else state
+        )
+        if shown is not self.shown and shown is not PushState.STOPPED:
+            self.shown = shown
+            for listener in list(self._listeners):
+                listener()
+
+    def _tell(self, state: PushState) -> None:
+        """Log once when the websocket goes down (or cannot be opened) and once when it is back."""
+        if state is PushState.CONNECTED and self._down_told:
+            self._down_told = False
+            LOGGER.info("Immich's websocket is back: events arrive as they happen again")
+        elif state in (PushState.DISCONNECTED, PushState.REFUSED) and not self._down_told:
+            self._down_told = True
+            LOGGER.info(
+                "Immich's websocket is down (%s); events come from polling until it is back",
+                self.socket.last_error,
+            )
 
     @callback
     def _on_event(self, event: PushEvent) -> None:

@@ -264,10 +264,9 @@ class LiveEventsSensor(SensorEntity):
         self.async_on_remove(self.push.async_listen(self.async_write_ha_state))
 
     @property
-    def native_value(self) -> str | None:
-        """Return the socket's state."""
-        state = self.push.state
-        return None if state is PushState.STOPPED else state.value
+    def native_value(self) -> str:
+        """Return the socket's state (a retry after a failure shows as the failure)."""
+        return self.push.shown.value
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class Watch:
             self._on_state,
             min_backoff=backoff.get("min_backoff", 0.02),
             max_backoff=backoff.get("max_backoff", 0.1),
+            stable_after=backoff.get("stable_after", 0.0),
         )
 
     def _on_event(self, event: PushEvent) -> None:
@@ -492,6 +493,22 @@ async def test_backoff_grows_with_jitter_and_resets(
         await until(lambda: watch.push.reconnects == 1 and watch.push.state == PushState.CONNECTED)
         after_reset = watch.waits()[len(steps)]
         assert after_reset < 0.2 - 0.005  # the first step again, not the last one
+
+
+async def test_connections_cut_at_once_keep_backing_off(
+    immich: FakeImmich, client: ImmichClient
+) -> None:
+    """A server (or proxy) that closes every connection just after accepting it: the backoff
+    does not start over for such short connections, so the client does not reconnect at the
+    first step forever."""
+    async with running(client, min_backoff=0.05, max_backoff=0.4, stable_after=60) as watch:
+        for lost in range(1, 4):
+            await until(lambda: watch.push.state == PushState.CONNECTED)
+            await immich.drop_sockets()
+            await until(lambda lost=lost: watch.push.reconnects == lost)
+        await until(lambda: len(watch.waits()) == 3)
+        # The steps 0.05, 0.1, 0.2: each wait at least half its step.
+        assert watch.waits()[2] >= 0.1 - 0.005
 
 
 async def test_connection_failures_back_off(immich: FakeImmich, client: ImmichClient) -> None:

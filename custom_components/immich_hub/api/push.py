@@ -187,8 +187,8 @@ class ImmichPush:
 
     ``on_event`` and ``on_state`` are called in the event loop. After a failure the client
     waits a backoff step, doubled from ``min_backoff`` up to ``max_backoff`` and reset by a
-    connection that reached CONNECTED; each wait lasts between half and all of its step. A
-    refused key is retried after ``max_backoff``.
+    connection that stayed CONNECTED for ``stable_after`` seconds; each wait lasts between half
+    and all of its step. A refused key is retried after ``max_backoff``.
     """
 
     def __init__(
@@ -199,6 +199,7 @@ class ImmichPush:
         *,
         min_backoff: float = 1.0,
         max_backoff: float = 60.0,
+        stable_after: float = 30.0,
     ) -> None:
         if not 0 < min_backoff <= max_backoff:
             raise ValueError("backoff must satisfy 0 < min_backoff <= max_backoff")
@@ -207,6 +208,10 @@ class ImmichPush:
         self._on_state = on_state
         self._min_backoff = min_backoff
         self._max_backoff = max_backoff
+        self._stable_after = stable_after
+        """Seconds a connection must last for the backoff to start over: a server or proxy
+        that closes every connection just after accepting it is not hammered every second."""
+        self._connected_at = 0.0
         self.state = PushState.DISCONNECTED
         self.reconnects = 0
         """Connections that reached CONNECTED and were lost (not closed by close())."""
@@ -254,7 +259,8 @@ class ImmichPush:
                 if self.connected_since is not None:
                     self.reconnects += 1
                     self.connected_since = None
-                    step = self._min_backoff
+                    if loop.time() - self._connected_at >= self._stable_after:
+                        step = self._min_backoff
                 wait = self._max_backoff if refused else step
                 if not refused:
                     step = min(step * 2, self._max_backoff)
@@ -319,6 +325,7 @@ class ImmichPush:
     def _connected(self) -> None:
         """Note that Immich accepted the connection."""
         self.connected_since = datetime.now(UTC)
+        self._connected_at = asyncio.get_running_loop().time()
         _LOGGER.debug("Push from %s connected", self._client.url)
         self._set_state(PushState.CONNECTED)
 
