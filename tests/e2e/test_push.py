@@ -315,15 +315,11 @@ async def test_events_flow_again_after_immich_restarts(
         def since_stop() -> list[str]:
             return [s for at, s in states if at >= began]
 
-        # While Immich is down the client keeps trying: a new attempt, refused again.
-        await until(
-            lambda: since_stop()[:3] == ["disconnected", "connecting", "disconnected"],
-            "another attempt to connect while Immich is down",
-            30,
-        )
+        # While Immich is down the client keeps trying (it comes back by itself, below); the
+        # sensor tells the loss once, not every failed try.
         await asyncio.sleep(DOWN_FOR - (loop.time() - left))
         starting = loop.time()
-        assert set(since_stop()) == {"disconnected", "connecting"}, since_stop()
+        assert since_stop() == ["disconnected"], since_stop()
 
         answered = asyncio.create_task(first_answer(admin_api))
         output = await kit("start", server, within=360)
