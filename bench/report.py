@@ -2,10 +2,11 @@
 
 Run: .venv/bin/python bench/report.py [--quick] [--out bench/results/report-<date>.md]
 
-Runs poll.py, browse.py, proxy.py and upload.py one after another (each in its own process, as
-each starts its own fake Immich server), reads the figures from their printed tables, and writes
-one summary table followed by each script's full output, with the date and the machine.
-``--quick`` uses small sizes (a 2,000-asset album, 64 MiB files) for a fast check;
+Runs poll.py, browse.py, proxy.py, upload.py, idle.py and push.py one after another (each in its
+own process, as each starts its own fake Immich server), reads the figures from their printed
+tables, and writes one summary table followed by each script's full output, with the date and
+the machine. ``--quick`` uses small sizes (a 2,000-asset album, 64 MiB files, 5 uploads timed
+with push only) for a fast check;
 ``--rerender REPORT`` rebuilds the table from the outputs an earlier report holds.
 """
 
@@ -166,6 +167,44 @@ def upload_rows(output: str) -> list[Row]:
     ]
 
 
+PLACES = ("server", "queues", "library", "events", "images", "websocket", "other")
+
+
+def idle_rows(output: str) -> list[Row]:
+    """Requests per idle hour on each fake, with where they go, beside core's."""
+    rows = []
+    pattern = r"^(fake \S+)\s+(\d+)((?:\s+\d+){7})\s+(\d+|-)$"
+    for server, total, places, core in re.findall(pattern, output, re.M):
+        parts = ", ".join(
+            f"{name} {n}" for name, n in zip(PLACES, places.split(), strict=True) if n != "0"
+        )
+        rows.append(
+            (
+                f"Requests to Immich per idle hour ({server}, every entity enabled)",
+                f"{int(total):,} ({parts})",
+                core if core != "-" else "did not load",
+            )
+        )
+    return rows
+
+
+def push_rows(output: str) -> list[Row]:
+    """Time from an upload to the Home Assistant event, with push and with the poll."""
+    found: dict[str, dict[str, str]] = {}
+    pattern = r"^(fake \S+|real \S+)\s+(push|poll)\s+(\d+)\s+([\d.]+) s\s+([\d.]+) s\s+([\d.]+) s"
+    for server, mode, n, median, p90, most in re.findall(pattern, output, re.M):
+        found.setdefault(server, {})[mode] = (
+            f"median {median} s, p90 {p90} s, max {most} s ({n} uploads)"
+        )
+    rows = []
+    for server, modes in found.items():
+        ours = f"push: {modes.get('push', '-')}"
+        if "poll" in modes:
+            ours += f"; websocket refused, events poll: {modes['poll']}"
+        rows.append((f"Upload to the asset_added event ({server})", ours, "no such event"))
+    return rows
+
+
 def render(
     plan: list[tuple[str, list[str]]], outputs: dict[str, str], today: str, quick: bool
 ) -> str:
@@ -175,6 +214,8 @@ def render(
         *browse_rows(outputs["browse.py"]),
         *proxy_rows(outputs["proxy.py"]),
         *upload_rows(outputs["upload.py"]),
+        *idle_rows(outputs.get("idle.py", "")),
+        *push_rows(outputs.get("push.py", "")),
     ]
     lines = [
         f"# Benchmark report, {today}",
@@ -195,10 +236,16 @@ def render(
         "see the `reachable` column below); core lists every asset of the album at once. "
         "Core immich has no proxy benchmark here. Throughputs are best runs, fractions of direct "
         "the median of runs paired with a direct download; nginx, a proxy written in C, shows "
-        "what any proxy reaches on the same machine.",
+        "what any proxy reaches on the same machine. Idle requests are counted over one "
+        "simulated hour with nothing changing and nobody looking at a dashboard; before live "
+        "events (issue #15) that hour cost 1,236 requests (see "
+        "[idle-2026-12-01.md](idle-2026-12-01.md), which has the real servers too). Core "
+        "immich has no event for a new upload.",
         "",
     ]
     for script, script_args in plan:
+        if script not in outputs:
+            continue
         lines += [
             f"## `bench/{script} {' '.join(script_args)}`",
             "",
@@ -233,6 +280,8 @@ def main() -> None:
         ("browse.py", ["--sizes", *sizes]),
         ("proxy.py", ["--size-mib", str(file_mib), "--runs", "1" if args.quick else "3"]),
         ("upload.py", ["--size-mib", str(file_mib), "--runs", "1" if args.quick else "2"]),
+        ("idle.py", []),
+        ("push.py", ["--uploads", "5", "--no-poll"] if args.quick else []),
     ]
     if args.rerender:
         outputs = outputs_of(args.rerender)

@@ -113,7 +113,7 @@ async def _run_variant(variant: str, url: str, key: str, path: Path, api: str) -
     """Run one variant in this process; return its time and memory."""
     from custom_components.immich_hub.api import ImmichClient  # noqa: PLC0415
     from custom_components.immich_hub.const import UPLOAD_CHUNK_SIZE  # noqa: PLC0415
-    from custom_components.immich_hub.services import _exif_taken_at  # noqa: PLC0415
+    from custom_components.immich_hub.services.upload import _exif_taken_at  # noqa: PLC0415
 
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=300)
     async with aiohttp.ClientSession(timeout=timeout) as session:
