@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.immich_hub.api import PushState
 from custom_components.immich_hub.const import DOMAIN
 from fake_immich import FakeImmich
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -50,14 +51,21 @@ async def test_every_coordinator_fails_and_recovers(
     caplog: pytest.LogCaptureFixture,
     fault: str,
 ) -> None:
-    """With Immich broken every entity goes unavailable; once it heals, all come back."""
+    """With Immich's API broken every polled entity goes unavailable; once it heals, all come
+    back. The event entity stays available while Immich's websocket is up (it stays open when
+    the API fails), so that what Immich pushes still fires; its poll failed all the same."""
     everything = list(COORDINATOR_ENTITIES.values())
     assert _available(hass, everything)
     kind, options = BREAKING[fault]
     immich.add_fault(kind, **options)
 
     await poll(hass)
-    assert set(states(hass).values()) == {STATE_UNAVAILABLE}
+    events = COORDINATOR_ENTITIES["events"]
+    polled = {entity: state for entity, state in states(hass).items() if entity != events}
+    assert set(polled.values()) == {STATE_UNAVAILABLE}
+    assert entry.runtime_data.push.state is PushState.CONNECTED
+    assert not entry.runtime_data.coordinators.events.last_update_success
+    assert _available(hass, [events])
     assert entry.state is ConfigEntryState.LOADED
     await assert_clean(hass, caplog)
 
@@ -74,12 +82,16 @@ async def test_one_coordinator_fails_alone(
     caplog: pytest.LogCaptureFixture,
     coordinator: str,
 ) -> None:
-    """A fault on one coordinator's requests leaves the others' entities available."""
+    """A fault on one coordinator's requests leaves the others' entities available (the event
+    entity stays available while the websocket is up, as above)."""
     immich.add_fault("status", path=PATHS[coordinator], status=500)
     await poll(hass)
 
     broken = COORDINATOR_ENTITIES[coordinator]
-    assert hass.states.get(broken).state == STATE_UNAVAILABLE
+    failed = getattr(entry.runtime_data.coordinators, coordinator)
+    assert not failed.last_update_success
+    if coordinator != "events":
+        assert hass.states.get(broken).state == STATE_UNAVAILABLE
     others = [e for name, e in COORDINATOR_ENTITIES.items() if name != coordinator]
     assert _available(hass, others), states(hass)
     await assert_clean(hass, caplog)
