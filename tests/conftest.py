@@ -169,6 +169,23 @@ async def loaded_entry(hass: HomeAssistant, config_entry: MockConfigEntry) -> Mo
     return config_entry
 
 
+async def setup_entry(
+    hass: HomeAssistant, server: FakeImmich, key: str, user_id: str
+) -> MockConfigEntry:
+    """Set up an entry for a key of the fake server, its websocket settled."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Immich",
+        unique_id=user_id,
+        data={CONF_URL: server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await push_settled(entry)
+    return entry
+
+
 async def push_settled(entry: MockConfigEntry) -> None:
     """Wait (in real time, briefly) until the entry's websocket is connected or has failed."""
     push = entry.runtime_data.push

@@ -16,9 +16,6 @@ from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import (
     ATTR_ENTITY_ID,
-    CONF_API_KEY,
-    CONF_URL,
-    CONF_VERIFY_SSL,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
     STATE_OFF,
@@ -28,28 +25,11 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
-from tests.conftest import push_settled
+from tests.conftest import setup_entry
 
 ADMIN = "immich_ada_admin"
 QUEUE_SENSOR = f"sensor.{ADMIN}_thumbnail_generation_queue"
 QUEUE_SWITCH = f"switch.{ADMIN}_thumbnail_generation_queue"
-
-
-async def _setup(
-    hass: HomeAssistant, server: FakeImmich, key: str, user_id: str
-) -> MockConfigEntry:
-    """Set up an entry for a key of the fake server."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Immich",
-        unique_id=user_id,
-        data={CONF_URL: server.url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    await push_settled(entry)
-    return entry
 
 
 async def _poll(hass: HomeAssistant, seconds: int) -> None:
@@ -92,7 +72,7 @@ async def test_user_entities(
     hass: HomeAssistant, immich: FakeImmich, snapshot: SnapshotAssertion
 ) -> None:
     """A non-admin key gets no statistics or queue entities."""
-    entry = await _setup(hass, immich, immich.user_key, immich.user_user_id)
+    entry = await setup_entry(hass, immich, immich.user_key, immich.user_user_id)
     entities = _entities(hass, entry)
     assert not [entity for entity in entities if "queue" in entity or "jobs" in entity]
     assert entities == snapshot
@@ -103,7 +83,7 @@ async def test_limited_key_entities(
 ) -> None:
     """A key with few permissions gets the entities it can serve and logs no error."""
     with caplog.at_level(logging.WARNING):
-        entry = await _setup(hass, immich, immich.limited_key, immich.user_user_id)
+        entry = await setup_entry(hass, immich, immich.limited_key, immich.user_user_id)
     keys = {entity["unique_id"] for entity in _entities(hass, entry).values()}
     assert keys == {
         "_disk_size",
@@ -182,7 +162,7 @@ async def test_switch_pauses_and_resumes(
 async def test_switch_on_legacy_server(hass: HomeAssistant, socket_enabled: None) -> None:
     """A server older than 2.4 is commanded through the legacy /jobs endpoint."""
     async with FakeImmich(api_version="2.7.3", server_version=(2, 3, 0)) as server:
-        await _setup(hass, server, server.admin_key, server.admin_user_id)
+        await setup_entry(hass, server, server.admin_key, server.admin_user_id)
         queue = server.library.queues["thumbnailGeneration"]
         queue.waiting = 7
         server.clear_requests()
@@ -206,7 +186,7 @@ async def test_scoped_key_on_legacy_server(hass: HomeAssistant, socket_enabled: 
     """Before 2.4 Immich grants job.read and job.create for its queues: that is enough."""
     async with FakeImmich(api_version="2.7.3", server_version=(2, 3, 0)) as server:
         key = server.add_key("admin", ["user.read", "job.read", "job.create"])
-        entry = await _setup(hass, server, key, server.admin_user_id)
+        entry = await setup_entry(hass, server, key, server.admin_user_id)
 
         assert entry.runtime_data.has("job_queues")
         assert hass.states.get(QUEUE_SWITCH).state == STATE_ON
@@ -233,7 +213,7 @@ async def test_switch_error_is_reported(
 async def test_new_queue_after_upgrade(hass: HomeAssistant, socket_enabled: None) -> None:
     """A queue that an upgrade brings gets entities without a reload."""
     async with FakeImmich(api_version="2.7.3") as server:
-        entry = await _setup(hass, server, server.admin_key, server.admin_user_id)
+        entry = await setup_entry(hass, server, server.admin_key, server.admin_user_id)
         assert hass.states.get(f"sensor.{ADMIN}_integrity_check_queue") is None
 
         server.upgrade("3.0.3")
@@ -278,7 +258,7 @@ async def test_update_entity(
 async def test_device(hass: HomeAssistant, socket_enabled: None) -> None:
     """One service device per entry, with the version and a configuration URL with subpath."""
     async with FakeImmich(api_version="3.0.3", prefix="/immich") as server:
-        entry = await _setup(hass, server, server.admin_key, server.admin_user_id)
+        entry = await setup_entry(hass, server, server.admin_key, server.admin_user_id)
         devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
         assert len(devices) == 1
         device = devices[0]
@@ -353,7 +333,7 @@ async def test_update_entity_before_first_check(
 ) -> None:
     """Before Immich has checked for releases, the installed version counts as the latest."""
     immich.library.release_version = None
-    await _setup(hass, immich, immich.admin_key, immich.admin_user_id)
+    await setup_entry(hass, immich, immich.admin_key, immich.admin_user_id)
     state = hass.states.get(f"update.{ADMIN}_immich_server")
     assert state.state == STATE_OFF
     assert state.attributes["latest_version"] == state.attributes["installed_version"]

@@ -16,19 +16,13 @@ from PIL import Image
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.immich_hub.const import DOMAIN
 from custom_components.immich_hub.coordinator import PUSH_REFRESH_DELAY, STORE_SAVE_DELAY
 from fake_immich import FakeImmich
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import (
-    CONF_API_KEY,
-    CONF_URL,
-    CONF_VERIFY_SSL,
-    EVENT_STATE_CHANGED,
-    STATE_UNAVAILABLE,
-)
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
+from tests.conftest import setup_entry
 
 ASSETS = "event.immich_ada_admin_assets"
 LIVE = "sensor.immich_ada_admin_live_events"
@@ -357,15 +351,7 @@ async def test_each_users_entry_hears_its_own_uploads(
     hass: HomeAssistant, immich: FakeImmich, loaded_entry: MockConfigEntry
 ) -> None:
     """Two entries, two users: each entry's socket is in its own user's room."""
-    user_entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="User @ 127.0.0.1",
-        unique_id=immich.user_user_id,
-        data={CONF_URL: immich.url, CONF_API_KEY: immich.user_key, CONF_VERIFY_SSL: True},
-    )
-    user_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(user_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, immich, immich.user_key, immich.user_user_id)
     user_assets = next(
         state.entity_id
         for state in hass.states.async_all("event")
@@ -462,15 +448,7 @@ async def test_a_limited_key_takes_what_it_may(
 ) -> None:
     """A key without the permissions for the update entity: a release pushed changes
     nothing and breaks nothing, and its uploads are still announced."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Limited",
-        unique_id=immich.user_user_id,
-        data={CONF_URL: immich.url, CONF_API_KEY: immich.limited_key, CONF_VERIFY_SSL: True},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, immich, immich.limited_key, immich.user_user_id)
     live = next(
         s.entity_id for s in hass.states.async_all("sensor") if "live_events" in s.entity_id
     )
