@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 import logging
 import os
@@ -447,14 +447,17 @@ def state(hass: HomeAssistant, entry: ConfigEntry[Any], platform: str, key: str)
 
 
 @pytest.fixture
-async def todays_memory(admin_api: ImmichApi, cleanup: Cleanup) -> dict[str, Any]:
-    """Create an "on this day" memory of the admin's oldest photo, shown today (UTC).
+async def todays_memory(
+    hass: HomeAssistant, admin_api: ImmichApi, cleanup: Cleanup
+) -> dict[str, Any]:
+    """Create an "on this day" memory of the admin's oldest photo, shown on Home Assistant's today.
 
-    It is made as Immich's memory job makes them, so a test does not depend on the day the kit
-    seeded its own.
+    It is made as Immich's memory job makes them (shown from the start to the end of a day that
+    Immich labels UTC), so a test does not depend on the day the kit seeded its own. ``hass`` sets
+    the time zone.
     """
     photo = min(await admin_api.search(type="IMAGE"), key=lambda asset: asset["fileCreatedAt"])
-    today = dt_util.utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = datetime.combine(dt_util.now().date(), time(), UTC)
     taken = dt_util.parse_datetime(photo["fileCreatedAt"])
     assert taken is not None
     memory: dict[str, Any] = await admin_api.post(
@@ -464,7 +467,7 @@ async def todays_memory(admin_api: ImmichApi, cleanup: Cleanup) -> dict[str, Any
             "data": {"year": taken.year},
             "memoryAt": taken.isoformat(),
             "showAt": today.isoformat(),
-            "hideAt": (today + timedelta(days=1)).isoformat(),
+            "hideAt": (today + timedelta(days=1, milliseconds=-1)).isoformat(),
             "assetIds": [photo["id"]],
         },
     )
@@ -473,11 +476,16 @@ async def todays_memory(admin_api: ImmichApi, cleanup: Cleanup) -> dict[str, Any
 
 
 async def memories_shown_now(api: ImmichApi) -> list[dict[str, Any]]:
-    """Return the memories Immich shows at this moment."""
-    now = dt_util.utcnow()
-    return [
-        memory
-        for memory in await api.get("/memories")
-        if (not memory.get("showAt") or dt_util.parse_datetime(memory["showAt"]) <= now)
-        and (not memory.get("hideAt") or now < dt_util.parse_datetime(memory["hideAt"]))
-    ]
+    """Return the memories Immich shows today, asked for as Immich's own web app asks.
+
+    The viewer's day is Home Assistant's (``hass`` sets the time zone): Immich's web app sends the
+    local wall time labelled UTC, and 3.x takes only its date. Between midnight UTC and midnight
+    in Home Assistant's time zone, Home Assistant's day and UTC's differ.
+    """
+    local = dt_util.now().replace(tzinfo=None)
+    if (await api.version())[0] < 3:
+        day = f"{local.isoformat(timespec='milliseconds')}Z"
+    else:
+        day = local.date().isoformat()
+    memories: list[dict[str, Any]] = await api.get("/memories", **{"for": day})
+    return memories
