@@ -7,7 +7,7 @@ here, before any test runs, to make sure ``custom_components.immich_hub`` is our
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 import logging
 import os
 from pathlib import Path
@@ -27,7 +27,8 @@ from fake_immich import FakeImmich
 from fake_immich.library import ISSUED_SECRETS
 from fake_immich.tls import self_signed_context
 from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.helpers.event import async_track_state_change_event
 
 API_VERSIONS = ("2.7.3", "3.0.3")
 HA_TEST_TIME_ZONE = "US/Pacific"
@@ -205,6 +206,27 @@ async def push_settled(entry: MockConfigEntry) -> None:
             await settled.wait()
     finally:
         stop()
+
+
+def follow[T](hass: HomeAssistant, entity_id: str, take: Callable[[State], T | None]) -> list[T]:
+    """Collect what ``take`` makes of each state an entity takes from now on (None is left out).
+
+    The list fills as the states are written: a test reads it once what it waits for happened.
+    """
+    taken: list[T] = []
+
+    @callback
+    def _on_change(event: Event[EventStateChangedData]) -> None:
+        if (new := event.data["new_state"]) is not None and (item := take(new)) is not None:
+            taken.append(item)
+
+    async_track_state_change_event(hass, entity_id, _on_change)
+    return taken
+
+
+def fired_event(state: State) -> dict[str, Any] | None:
+    """Return an event entity's attributes if the state is an event it fired, else None."""
+    return dict(state.attributes) if state.attributes.get("event_type") else None
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.immich_hub.coordinator import STORE_SAVE_DELAY
 from fake_immich import FakeImmich
 from fake_immich.library import Album
-from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+from tests.conftest import fired_event, follow
 
 # These tests are about the poll: Immich's websocket, which would slow it down, stays shut.
 pytestmark = pytest.mark.usefixtures("no_push")
@@ -25,16 +25,7 @@ ASSETS = "event.immich_ada_admin_assets"
 
 def _record(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Collect every event the assets entity fires, with its data."""
-    fired: list[dict[str, Any]] = []
-
-    @callback
-    def _on_change(event: Event) -> None:
-        new = event.data["new_state"]
-        if event.data["entity_id"] == ASSETS and new and new.attributes.get("event_type"):
-            fired.append(dict(new.attributes))
-
-    hass.bus.async_listen(EVENT_STATE_CHANGED, _on_change)
-    return fired
+    return follow(hass, ASSETS, fired_event)
 
 
 async def _poll(hass: HomeAssistant) -> None:

@@ -22,7 +22,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
-from tests.conftest import setup_entry
+from tests.conftest import follow, setup_entry
 
 ASSETS = "event.immich_ada_admin_assets"
 LIVE = "sensor.immich_ada_admin_live_events"
@@ -234,13 +234,7 @@ async def test_the_events_poll_steps_back_while_the_socket_is_up(
     cannot come back), it is back at the options' minute. The sensor and the log say so once,
     not at every retry; once the socket is back, they say that too."""
     await _connected(hass)
-    shown: list[str] = []
-    hass.bus.async_listen(
-        EVENT_STATE_CHANGED,
-        lambda event: (
-            shown.append(event.data["new_state"].state) if event.data["entity_id"] == LIVE else None
-        ),
-    )
+    shown = follow(hass, LIVE, lambda new: new.state)
     await _later(hass, 61)  # the poll set before the socket came up
     immich.clear_requests()
     for _ in range(10):

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+from tests.conftest import fired_event, follow
 
 from .conftest import Cleanup, add_entry, entity_id, poll, state, until
 from .immich_api import PREFIX, ImmichApi, Server, unique_jpeg, unique_name
@@ -18,17 +18,7 @@ from .immich_api import PREFIX, ImmichApi, Server, unique_jpeg, unique_name
 
 def record(hass: HomeAssistant, entry: ConfigEntry[Any]) -> list[dict[str, Any]]:
     """Collect every event an entry's assets entity fires, with its data."""
-    watched = entity_id(hass, entry, "event", "assets")
-    fired: list[dict[str, Any]] = []
-
-    @callback
-    def _on_change(event: Event) -> None:
-        new = event.data["new_state"]
-        if event.data["entity_id"] == watched and new and new.attributes.get("event_type"):
-            fired.append(dict(new.attributes))
-
-    hass.bus.async_listen(EVENT_STATE_CHANGED, _on_change)
-    return fired
+    return follow(hass, entity_id(hass, entry, "event", "assets"), fired_event)
 
 
 def data(fired: dict[str, Any]) -> dict[str, Any]:

@@ -21,8 +21,8 @@ import aiohttp
 import pytest
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, State
+from tests.conftest import fired_event, follow
 
 from .conftest import PUSHED_WITHIN, Cleanup, add_entry, entity_id, poll, state, until
 from .immich_api import PREFIX, SECRETS, ImmichApi, Server, unique_jpeg
@@ -75,32 +75,18 @@ class Heard:
 
 def hear(hass: HomeAssistant, entry: ConfigEntry[Any]) -> Heard:
     """Collect every event an entry's assets entity fires, with its moment."""
-    watched = entity_id(hass, entry, "event", "assets")
-    heard = Heard()
 
-    @callback
-    def _on_change(event: Event) -> None:
-        new = event.data["new_state"]
-        if event.data["entity_id"] == watched and new and new.attributes.get("event_type"):
-            heard.events.append((hass.loop.time(), dict(new.attributes)))
+    def take(new: State) -> tuple[float, dict[str, Any]] | None:
+        event = fired_event(new)
+        return None if event is None else (hass.loop.time(), event)
 
-    hass.bus.async_listen(EVENT_STATE_CHANGED, _on_change)
-    return heard
+    return Heard(follow(hass, entity_id(hass, entry, "event", "assets"), take))
 
 
 def follow_live_events(hass: HomeAssistant, entry: ConfigEntry[Any]) -> list[tuple[float, str]]:
     """Collect every state an entry's live events sensor takes, with its moment."""
     watched = entity_id(hass, entry, "sensor", "live_events")
-    states: list[tuple[float, str]] = []
-
-    @callback
-    def _on_change(event: Event) -> None:
-        new = event.data["new_state"]
-        if event.data["entity_id"] == watched and new:
-            states.append((hass.loop.time(), new.state))
-
-    hass.bus.async_listen(EVENT_STATE_CHANGED, _on_change)
-    return states
+    return follow(hass, watched, lambda new: (hass.loop.time(), new.state))
 
 
 def live_events(hass: HomeAssistant, entry: ConfigEntry[Any]) -> str:
