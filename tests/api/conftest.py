@@ -17,6 +17,9 @@ from fake_immich.tls import self_signed_context
 
 TIMEOUT = 5.0
 
+ServerFactory = Callable[..., AbstractAsyncContextManager[FakeImmich]]
+"""Starts an extra fake server (``fake_server``), with other arguments than ``immich``."""
+
 
 @pytest.fixture
 async def session(socket_enabled: None) -> AsyncGenerator[aiohttp.ClientSession]:
@@ -44,9 +47,7 @@ def limited_client(immich: FakeImmich, session: aiohttp.ClientSession) -> Immich
 
 
 @pytest.fixture
-def fake_server(
-    api_version: str, socket_enabled: None
-) -> Callable[..., AbstractAsyncContextManager[FakeImmich]]:
+def fake_server(api_version: str, socket_enabled: None) -> ServerFactory:
     """Return a factory of extra fake servers (other prefixes or server versions)."""
 
     @asynccontextmanager

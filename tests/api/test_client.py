@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 import hashlib
 from pathlib import Path
@@ -26,9 +25,9 @@ from custom_components.immich_hub.api import (
 from custom_components.immich_hub.api.stream import range_unsatisfiable
 from fake_immich import FakeImmich
 
-pytestmark = pytest.mark.usefixtures("socket_enabled")
+from .conftest import ServerFactory
 
-ServerFactory = Callable[..., AbstractAsyncContextManager[FakeImmich]]
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 def _paths(server: FakeImmich, method: str | None = None) -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 import socket
 import ssl
 import uuid
@@ -32,9 +30,9 @@ from custom_components.immich_hub.api.errors import (
 )
 from fake_immich import FakeImmich
 
-pytestmark = pytest.mark.usefixtures("socket_enabled")
+from .conftest import ServerFactory
 
-ServerFactory = Callable[..., AbstractAsyncContextManager[FakeImmich]]
+pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 def _no_secret(error: BaseException, *secrets: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager
 import logging
 import socket
 import ssl
@@ -32,9 +32,10 @@ from custom_components.immich_hub.api import (
 )
 from fake_immich import FakeImmich
 
+from .conftest import ServerFactory
+
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
-ServerFactory = Callable[..., AbstractAsyncContextManager[FakeImmich]]
 WAIT = 5.0
 """Seconds a test waits for what it expects before failing."""
 SOCKET = "/socket.io"
