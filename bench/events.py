@@ -19,13 +19,12 @@ import logging
 import statistics
 from typing import Any
 
-from _hass import bench_hass
+from _hass import bench_hass, ours_entry
 from freezegun import freeze_time
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.immich_hub.coordinator import STORE_SAVE_DELAY
 from fake_immich import FakeImmich
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -126,11 +125,11 @@ async def main(albums: int, new: int, polls: int) -> None:
         album_ids = [
             library.create_album(library.admin.id, f"Bench album {n}").id for n in range(albums)
         ]
-        entry = MockConfigEntry(
-            domain="immich_hub",
-            unique_id=server.admin_user_id,
-            data={CONF_URL: server.url, CONF_API_KEY: server.admin_key, CONF_VERIFY_SSL: True},
-            # The events poll is driven here; nothing else may poll within the measured hour.
+        # The events poll is driven here; nothing else may poll within the measured hour.
+        entry = ours_entry(
+            server.url,
+            server.admin_key,
+            server.admin_user_id,
             options=dict.fromkeys(QUIET_OPTIONS, QUIET),
         )
         entry.add_to_hass(hass)

@@ -45,7 +45,7 @@ import threading
 import time
 from typing import Any
 
-from _hass import bench_hass
+from _hass import bench_hass, core_entry, ours_entry
 from _relay import Relay, Seen
 from _tree import describe_tree
 from freezegun import freeze_time
@@ -53,14 +53,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from fake_immich import FakeImmich, RecordedRequest
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import (
-    CONF_API_KEY,
-    CONF_HOST,
-    CONF_PORT,
-    CONF_SSL,
-    CONF_URL,
-    CONF_VERIFY_SSL,
-)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
@@ -159,30 +151,6 @@ def relayed(requests: Iterable[Seen]) -> list[tuple[str, str, dict[str, str]]]:
 
 
 # --- Home Assistant ------------------------------------------------------------------------
-
-
-def ours_entry(url: str, key: str, unique_id: str) -> MockConfigEntry:
-    """Return an Immich Hub entry with default options."""
-    return MockConfigEntry(
-        domain="immich_hub",
-        unique_id=unique_id,
-        data={CONF_URL: url, CONF_API_KEY: key, CONF_VERIFY_SSL: True},
-    )
-
-
-def core_entry(host: str, port: int, key: str, unique_id: str) -> MockConfigEntry:
-    """Return a core immich entry."""
-    return MockConfigEntry(
-        domain="immich",
-        unique_id=unique_id,
-        data={
-            CONF_HOST: host,
-            CONF_PORT: port,
-            CONF_SSL: False,
-            CONF_VERIFY_SSL: True,
-            CONF_API_KEY: key,
-        },
-    )
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> bool:

@@ -15,18 +15,9 @@ import statistics
 import time
 from typing import Any
 
-from _hass import bench_hass
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from _hass import bench_hass, core_entry, ours_entry
 
 from fake_immich import FakeImmich
-from homeassistant.const import (
-    CONF_API_KEY,
-    CONF_HOST,
-    CONF_PORT,
-    CONF_SSL,
-    CONF_URL,
-    CONF_VERIFY_SSL,
-)
 
 
 async def _measure(server: FakeImmich, coordinator: Any, rounds: int) -> tuple[int, float]:
@@ -48,22 +39,8 @@ async def main(latency: float, rounds: int) -> None:
     """Set up both integrations against one fake server and time their refreshes."""
     logging.basicConfig(level=logging.WARNING)
     async with FakeImmich(api_version="3.0.3") as server, bench_hass() as hass:
-        ours = MockConfigEntry(
-            domain="immich_hub",
-            unique_id=server.admin_user_id,
-            data={CONF_URL: server.url, CONF_API_KEY: server.admin_key, CONF_VERIFY_SSL: True},
-        )
-        core = MockConfigEntry(
-            domain="immich",
-            unique_id=server.admin_user_id,
-            data={
-                CONF_HOST: server.host,
-                CONF_PORT: server.port,
-                CONF_SSL: False,
-                CONF_VERIFY_SSL: True,
-                CONF_API_KEY: server.admin_key,
-            },
-        )
+        ours = ours_entry(server.url, server.admin_key, server.admin_user_id)
+        core = core_entry(server.host, server.port, server.admin_key, server.admin_user_id)
         rows: list[tuple[str, int, float]] = []
         ours.add_to_hass(hass)
         assert await hass.config_entries.async_setup(ours.entry_id)

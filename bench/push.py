@@ -46,17 +46,16 @@ import time
 from typing import Any
 import uuid
 
-from _hass import bench_hass
+from _hass import bench_hass, ours_entry
 from _relay import Relay
 from _tree import TREE, describe_tree
 import aiohttp
 from PIL import Image
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.immich_hub.const import CONF_EVENTS_INTERVAL, DEFAULT_OPTIONS
 from fake_immich import FakeImmich
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_API_KEY, CONF_URL, CONF_VERIFY_SSL, EVENT_STATE_CHANGED
+from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 
@@ -190,11 +189,7 @@ async def measure(target: str, mode: str, uploads: int, url: str, key: str) -> d
     async with AsyncExitStack() as stack:
         immich = await open_target(stack, target, mode, url, key)
         hass = await stack.enter_async_context(bench_hass())
-        entry = MockConfigEntry(
-            domain="immich_hub",
-            unique_id=immich.unique_id,
-            data={CONF_URL: immich.entry_url, CONF_API_KEY: immich.key, CONF_VERIFY_SSL: True},
-        )
+        entry = ours_entry(immich.entry_url, immich.key, immich.unique_id)
         entry.add_to_hass(hass)
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
